@@ -1,0 +1,37 @@
+"""Shared fixtures: the real sample rows (skipped when absent) and paths for a run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scoring.paths import REPO_ROOT, Paths
+
+REALDATA = REPO_ROOT.parent / "shared" / "realdata"
+
+#: Real sample file for each table (the jointest files carry an extra index column).
+REAL_SAMPLES = {
+    "application_train": "jointest_application_train.csv",
+    "application_test": "liagit_application_test.csv",
+    "bureau": "jointest_bureau.csv",
+    "bureau_balance": "jointest_bureau_balance.csv",
+    "previous_application": "jointest_previous_application.csv",
+    "POS_CASH_balance": "jointest_POS_CASH_balance.csv",
+    "installments_payments": "jointest_installments_payments.csv",
+    "credit_card_balance": "jointest_credit_card_balance.csv",
+}
+
+
+@pytest.fixture(scope="session")
+def realdata_dir() -> Path:
+    """The folder of real Home Credit sample rows; tests using it skip when it is absent."""
+    if not all((REALDATA / f).is_file() for f in REAL_SAMPLES.values()):
+        pytest.skip(f"real sample rows not found in {REALDATA}")
+    return REALDATA
+
+
+@pytest.fixture()
+def run_paths(tmp_path: Path) -> Paths:
+    """An empty data and cache root for one test, outside the checkout."""
+    return Paths(data_dir=tmp_path / "data", cache_dir=tmp_path / "cache")
