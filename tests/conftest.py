@@ -35,3 +35,18 @@ def realdata_dir() -> Path:
 def run_paths(tmp_path: Path) -> Paths:
     """An empty data and cache root for one test, outside the checkout."""
     return Paths(data_dir=tmp_path / "data", cache_dir=tmp_path / "cache")
+
+
+@pytest.fixture(scope="session")
+def small_run(tmp_path_factory: pytest.TempPathFactory) -> Paths:
+    """A complete small run (data, features, model, SHAP cache) built once per test session.
+
+    Tests that need real artefacts (dashboard, API, cache reader) share it
+    read-only; a test that must modify artefacts copies it first.
+    """
+    from scoring.pipeline import run_pipeline
+
+    root = tmp_path_factory.mktemp("small_run")
+    paths = Paths(data_dir=root / "data", cache_dir=root / "cache")
+    run_pipeline(paths, clients=4000, new_clients=600, seed=11, fast=True)
+    return paths
