@@ -1,0 +1,514 @@
+"""The HTTP scoring API: every endpoint, every kind of bad input, and fuzzing for 5xx."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from scoring import catalogue
+from scoring.api import MAX_BODY_BYTES, cli_api, create_app
+from scoring.api_models import HISTORY_TABLES
+from scoring.client_inprocess import InProcessClient
+from scoring.paths import Paths
+from scoring.prediction_log import PredictionLog
+from scoring.schema import DAYS_NOT_APPLICABLE, TABLES
+
+FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def log(small_run: Paths, tmp_path_factory: pytest.TempPathFactory) -> PredictionLog:
+    """A log outside the shared run (the small run is read-only for tests)."""
+    return PredictionLog(tmp_path_factory.mktemp("api_log") / "predictions.sqlite")
+
+
+@pytest.fixture(scope="module")
+def inproc(small_run: Paths, log: PredictionLog) -> InProcessClient:
+    client = InProcessClient(small_run, source="api", prediction_log=log)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="module")
+def app(small_run: Paths, inproc: InProcessClient):
+    return create_app(small_run, client=inproc)
+
+
+@pytest.fixture(scope="module")
+def api(app) -> TestClient:
+    with TestClient(app) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def raw(small_run: Paths) -> dict[str, pl.DataFrame]:
+    """The run's raw tables (the loader's Parquet copies)."""
+    return {name: pl.read_parquet(small_run.interim / s.parquet_name) for name, s in TABLES.items()}
+
+
+@pytest.fixture(scope="module")
+def train_id(raw: dict[str, pl.DataFrame]) -> int:
+    return int(raw["application_train"].item(0, "SK_ID_CURR"))
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1.0 - p))
+
+
+def _history_of(raw: dict[str, pl.DataFrame], client_id: int) -> dict[str, list[dict[str, Any]]]:
+    """One client's raw history rows, by table, as JSON-ready dicts."""
+    out = {}
+    bureau = raw["bureau"].filter(pl.col("SK_ID_CURR") == client_id)
+    for table in HISTORY_TABLES:
+        if table == "bureau_balance":
+            frame = raw[table].join(bureau.select("SK_ID_BUREAU"), on="SK_ID_BUREAU", how="semi")
+        else:
+            frame = raw[table].filter(pl.col("SK_ID_CURR") == client_id)
+        out[table] = frame.to_dicts()
+    return out
+
+
+def _richest_new_client(raw: dict[str, pl.DataFrame]) -> int:
+    """A new client (application_test) with the most bureau rows: exercises history aggregation."""
+    new_ids = raw["application_test"].get_column("SK_ID_CURR")
+    counts = (raw["bureau"].filter(pl.col("SK_ID_CURR").is_in(new_ids.implode()))
+              .group_by("SK_ID_CURR").len().sort(["len", "SK_ID_CURR"], descending=[True, False]))
+    return int(counts.item(0, "SK_ID_CURR")) if counts.height else int(new_ids[0])
+
+
+# --------------------------------------------------------------------------- endpoints
+
+
+def test_health(api: TestClient, small_run: Paths) -> None:
+    response = api.get("/health")
+    assert response.headers["server-timing"].startswith("app;dur=")
+    body = response.json()
+    current = (small_run.models / "CURRENT").read_text().strip()
+    assert body["status"] == "ok"
+    assert body["model_version"] == current
+    assert body["cache_version"] == (small_run.shap_cache / "ACTIVE").read_text().strip()
+    assert body["n_clients"] == pl.read_parquet(small_run.features).height
+
+
+def test_model_card_in_both_languages(api: TestClient, inproc: InProcessClient) -> None:
+    fr, en = api.get("/model").json(), api.get("/model?lang=en").json()
+    model = inproc.store.model
+    assert fr["threshold"] == en["threshold"] == model.threshold
+    assert fr["cost_weights"] == {"cost_fn": model.card["cost"]["cost_fn"], "cost_fp": model.card["cost"]["cost_fp"]}
+    assert "catboost" in fr["metrics"]
+    assert [f["name"] for f in fr["features"]] == model.feature_names
+    assert sorted(f["rank"] for f in fr["features"]) == list(range(1, len(model.feature_names) + 1))
+    by_name = {f["name"]: (f, g) for f, g in zip(fr["features"], en["features"], strict=True)}
+    f_fr, f_en = by_name["AMT_CREDIT"]
+    assert f_fr["label"] == catalogue.label("AMT_CREDIT", "fr") and f_en["label"] == catalogue.label("AMT_CREDIT", "en")
+    assert f_fr["label"] != f_en["label"] and f_fr["unit"] == "currency"
+    assert f_fr["group_label"] != f_en["group_label"]
+    assert {f["name"] for f in fr["editable_fields"]} == set(catalogue.RAW_FIELDS)
+    levels = fr["risk_levels"]
+    assert len(levels) == 7 and levels[4]["from"] == pytest.approx(model.threshold)
+
+
+def test_client_ids_listed(api: TestClient, small_run: Paths) -> None:
+    body = api.get("/clients").json()
+    ids = pl.read_parquet(small_run.features, columns=["SK_ID_CURR"]).get_column("SK_ID_CURR").to_list()
+    assert body["count"] == len(ids) and body["client_ids"] == ids
+
+
+def test_profile_in_human_units(api: TestClient, raw: dict[str, pl.DataFrame], train_id: int) -> None:
+    row = raw["application_train"].filter(pl.col("SK_ID_CURR") == train_id).row(0, named=True)
+    fr = api.get(f"/clients/{train_id}").json()
+    en = api.get(f"/clients/{train_id}", headers={"Accept-Language": "en-GB,en;q=0.9"}).json()
+    facts_fr = {f["key"]: f for f in fr["facts"]}
+    facts_en = {f["key"]: f for f in en["facts"]}
+    age = -row["DAYS_BIRTH"] / 365.25
+    assert facts_fr["age"]["value"] == pytest.approx(age, abs=0.01)
+    assert facts_fr["age"]["display"].endswith("ans") and facts_en["age"]["display"].endswith("years")
+    status = row["NAME_FAMILY_STATUS"]
+    assert facts_fr["family_status"]["display"] == catalogue.category_label("NAME_FAMILY_STATUS", status, "fr")
+    assert facts_fr["credit"]["value"] == row["AMT_CREDIT"] and "€" in facts_fr["credit"]["display"]
+    assert facts_fr["children"]["value"] == row["CNT_CHILDREN"]
+    # never a raw negative day count, never an internal English code in French
+    for fact in fr["facts"]:
+        assert not (isinstance(fact["value"], (int, float)) and fact["value"] < 0), fact
+    assert "Married" not in json.dumps(fr["facts"], ensure_ascii=False)
+    assert fr["form_values"]["AMT_CREDIT"] == row["AMT_CREDIT"]
+
+
+def test_profile_of_a_client_without_job(api: TestClient, raw: dict[str, pl.DataFrame]) -> None:
+    rows = raw["application_train"].filter(pl.col("DAYS_EMPLOYED") == DAYS_NOT_APPLICABLE)
+    if rows.height == 0:
+        pytest.skip("no client with the 'not applicable' employment code in this run")
+    cid = int(rows.item(0, "SK_ID_CURR"))
+    facts = {f["key"]: f for f in api.get(f"/clients/{cid}").json()["facts"]}
+    assert facts["employment"]["value"] is None
+    assert "sans objet" in facts["employment"]["display"]
+    assert str(DAYS_NOT_APPLICABLE) not in json.dumps(facts)
+
+
+def test_score_comes_from_the_cache_and_is_logged(api: TestClient, inproc: InProcessClient,
+                                                   log: PredictionLog, train_id: int) -> None:
+    before = log.count()
+    body = api.get(f"/clients/{train_id}/score", headers={"X-Scoring-Source": "batch-check"}).json()
+    cached = inproc.store.lookup(train_id)
+    assert body["probability"] == cached.probability
+    assert body["refused"] == (cached.probability >= body["threshold"])
+    assert body["decision"] == ("refused" if body["refused"] else "accepted")
+    assert 0 <= body["risk_level"] <= 6
+    assert body["model_version"] == inproc.store.model_version
+    assert log.count() == before + 1
+    last = log.tail(1)[0]
+    assert (last["client_id"], last["source"], last["kind"]) == (train_id, "batch-check", "score")
+    assert last["probability"] == body["probability"]
+    # an unsafe source header is not trusted
+    api.get(f"/clients/{train_id}/score", headers={"X-Scoring-Source": "x'; DROP TABLE--"})
+    assert log.tail(1)[0]["source"] == "api"
+
+
+def test_explanation(api: TestClient, train_id: int) -> None:
+    body = api.get(f"/clients/{train_id}/explanation?top=5").json()
+    contributions = body["contributions"]
+    assert len(contributions) == 5
+    magnitudes = [abs(c["shap"]) for c in contributions]
+    assert magnitudes == sorted(magnitudes, reverse=True)
+    total = body["base_value"] + sum(c["shap"] for c in contributions) + body["other_factors"]
+    assert total == pytest.approx(_logit(body["score"]["probability"]), abs=1e-6)
+    for c in contributions:
+        assert c["label"] == catalogue.label(c["feature"], "fr")
+        assert c["display_value"] == catalogue.format_value(c["feature"], c["value"], "fr")
+    ranks = [g["rank"] for g in body["global_importance"]]
+    assert ranks == list(range(1, len(ranks) + 1))
+    en = api.get(f"/clients/{train_id}/explanation?top=5&lang=en").json()
+    assert [c["feature"] for c in en["contributions"]] == [c["feature"] for c in contributions]
+    assert [c["label"] for c in en["contributions"]] == [catalogue.label(c["feature"], "en") for c in contributions]
+
+
+def test_explanation_json_is_the_dataclass_form(api: TestClient, inproc: InProcessClient, train_id: int) -> None:
+    from scoring.service import to_dict
+
+    expected = to_dict(inproc.explanation(train_id, 6, "en"))
+    expected["score"]["decision"] = "refused" if expected["score"]["refused"] else "accepted"
+    assert api.get(f"/clients/{train_id}/explanation?top=6&lang=en").json() == expected
+
+
+def test_what_if_with_current_values_reproduces_the_cached_score(
+        api: TestClient, raw: dict[str, pl.DataFrame], train_id: int, log: PredictionLog) -> None:
+    row = raw["application_train"].filter(pl.col("SK_ID_CURR") == train_id).row(0, named=True)
+    same = {"AMT_CREDIT": row["AMT_CREDIT"], "NAME_FAMILY_STATUS": row["NAME_FAMILY_STATUS"]}
+    body = api.post(f"/clients/{train_id}/what-if", json={"overrides": same}).json()
+    assert body["after"]["score"]["probability"] == pytest.approx(body["before"]["score"]["probability"], abs=1e-9)
+    assert body["difference"]["decision_changed"] is False
+    last = log.tail(1)[0]
+    assert last["kind"] == "what_if" and last["overrides"] == same and last["client_id"] == train_id
+
+
+def test_what_if_changes_the_score_consistently(api: TestClient, train_id: int) -> None:
+    overrides = {"AMT_CREDIT": 4_000_000.0, "AMT_ANNUITY": 400_000.0, "DAYS_EMPLOYED": DAYS_NOT_APPLICABLE}
+    body = api.post(f"/clients/{train_id}/what-if?top=3&lang=en", json={"overrides": overrides}).json()
+    before, after = body["before"]["score"], body["after"]["score"]
+    assert body["overrides"] == overrides
+    assert body["difference"]["probability"] == pytest.approx(after["probability"] - before["probability"])
+    assert body["difference"]["decision_changed"] == (after["refused"] != before["refused"])
+    assert after["probability"] != before["probability"]
+    total = body["after"]["base_value"] + sum(c["shap"] for c in body["after"]["contributions"]) \
+        + body["after"]["other_factors"]
+    assert total == pytest.approx(_logit(after["probability"]), abs=1e-6)
+    shown = {c["feature"]: c for c in body["after"]["contributions"]}
+    if "AMT_CREDIT" in shown:
+        assert shown["AMT_CREDIT"]["value"] == 4_000_000.0
+
+
+def test_score_new_applicant_matches_the_batch_path(api: TestClient, inproc: InProcessClient,
+                                                    raw: dict[str, pl.DataFrame], log: PredictionLog) -> None:
+    """A new client's raw record and raw history, sent as JSON, score exactly as the nightly batch did."""
+    cid = _richest_new_client(raw)
+    record = raw["application_test"].filter(pl.col("SK_ID_CURR") == cid).row(0, named=True)
+    history = _history_of(raw, cid)
+    body = api.post("/score?top=4", json={"record": record, "history": history}).json()
+    assert body["score"]["client_id"] == cid
+    assert body["score"]["probability"] == pytest.approx(inproc.store.lookup(cid).probability, abs=1e-9)
+    assert len(body["contributions"]) == 4
+    last = log.tail(1)[0]
+    assert (last["kind"], last["client_id"], last["source"]) == ("new_application", cid, "api")
+    # without an id and without history it is still scored (as an applicant with no history)
+    anonymous = {k: v for k, v in record.items() if k != "SK_ID_CURR"}
+    body = api.post("/score", json={"record": anonymous}).json()
+    assert body["score"]["client_id"] is None and 0.0 < body["score"]["probability"] < 1.0
+
+
+def test_docs_and_schema_generated_from_the_raw_contract(api: TestClient) -> None:
+    assert api.get("/docs").status_code == 200
+    spec = api.get("/openapi.json").json()
+    record = spec["components"]["schemas"]["ApplicationRecord"]
+    assert record["additionalProperties"] is False
+    assert set(record["properties"]) == set(TABLES["application_test"].column_names)
+    status = json.dumps(record["properties"]["NAME_FAMILY_STATUS"])
+    assert "Civil marriage" in status
+    assert "DAYS_BIRTH" in record["required"] and "EXT_SOURCE_1" not in record["required"]
+    overrides = spec["components"]["schemas"]["Overrides"]
+    assert set(overrides["properties"]) == set(catalogue.RAW_FIELDS)
+
+
+def test_real_rows_fit_the_request_models(realdata_dir: Path) -> None:
+    """Real Home Credit rows, read by the loader, are valid API records and history rows as they are."""
+    from scoring.api_models import application_model, history_row_model
+    from scoring.loader import read_table
+
+    record_model = application_model()
+    test_rows = read_table(realdata_dir / "liagit_application_test.csv", "application_test").to_dicts()
+    train_rows = read_table(realdata_dir / "jointest_application_train.csv", "application_train") \
+        .drop("TARGET").to_dicts()
+    for row in test_rows + train_rows:
+        record_model.model_validate(row)
+    for table, name in (("bureau", "jointest_bureau.csv"), ("previous_application", "jointest_previous_application.csv"),
+                        ("installments_payments", "jointest_installments_payments.csv")):
+        row_model = history_row_model(table)
+        for row in read_table(realdata_dir / name, table).to_dicts():
+            row_model.model_validate(row)
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def test_unknown_client_is_404_with_a_clear_message(api: TestClient) -> None:
+    for path in ("/clients/1", "/clients/1/score", "/clients/1/explanation"):
+        response = api.get(path)
+        assert response.status_code == 404
+        assert response.json()["detail"] == "Client 1 inconnu : aucun dossier ne porte cet identifiant."
+    response = api.post("/clients/1/what-if?lang=en", json={"overrides": {}})
+    assert response.status_code == 404 and response.json()["detail"].startswith("Unknown client 1")
+
+
+@pytest.mark.parametrize(("overrides", "field", "fr_words", "en_words"), [
+    ({"NOT_A_FIELD": 1}, "NOT_A_FIELD", "champ inconnu", "unknown"),
+    ({"DAYS_BIRTH": -20000}, "DAYS_BIRTH", "non modifiable", "non-editable"),
+    ({"AMT_CREDIT": "beaucoup"}, "AMT_CREDIT", "nombre attendu", "a number is expected"),
+    ({"CNT_CHILDREN": 2.5}, "CNT_CHILDREN", "entier", "integer"),
+    ({"CNT_CHILDREN": True}, "CNT_CHILDREN", "entier", "integer"),
+    ({"CNT_CHILDREN": 99}, "CNT_CHILDREN", "inférieur ou égal à 20", "at most 20"),
+    ({"AMT_CREDIT": 10.0}, "AMT_CREDIT", "supérieur ou égal", "at least"),
+    ({"DAYS_EMPLOYED": 500}, "DAYS_EMPLOYED", "compris entre", "between"),
+    ({"NAME_FAMILY_STATUS": "Maried"}, "NAME_FAMILY_STATUS", "valeur inconnue « Maried »", 'unknown value "Maried"'),
+    ({"CNT_CHILDREN": None}, "CNT_CHILDREN", "obligatoire", "required"),
+    ({"NAME_FAMILY_STATUS": None}, "NAME_FAMILY_STATUS", "obligatoire", "required"),
+])
+def test_bad_overrides_are_422_per_field(api: TestClient, train_id: int, overrides: dict, field: str,
+                                         fr_words: str, en_words: str) -> None:
+    fr = api.post(f"/clients/{train_id}/what-if", json={"overrides": overrides})
+    en = api.post(f"/clients/{train_id}/what-if?lang=en", json={"overrides": overrides})
+    assert fr.status_code == en.status_code == 422
+    assert fr.json()["detail"].startswith("Données invalides")
+    assert set(fr.json()["errors"]) == {field}
+    assert fr_words in fr.json()["errors"][field]
+    assert en_words in en.json()["errors"][field]
+
+
+def test_malformed_bodies_are_422(api: TestClient, train_id: int) -> None:
+    url = f"/clients/{train_id}/what-if"
+    for content in (b"{not json", b"[]", b'"text"', b'{"overrides": []}', b'{"overrides": {}, "x": 1}', b""):
+        response = api.post(url, content=content, headers={"content-type": "application/json"})
+        assert response.status_code == 422, content
+        assert response.json()["errors"], content
+    response = api.get(f"/clients/{train_id}/explanation?top=0")
+    assert response.status_code == 422 and "top" in response.json()["errors"]
+    response = api.get("/clients/abc/score")
+    assert response.status_code == 422 and "client_id" in response.json()["errors"]
+
+
+def test_bad_new_application_is_422_per_field(api: TestClient, raw: dict[str, pl.DataFrame]) -> None:
+    record = raw["application_test"].row(0, named=True)
+    broken = dict(record, DAYS_BIRTH="old", CODE_GENDER="Z", JUNK=1)
+    del broken["CNT_CHILDREN"]
+    body = api.post("/score?lang=en", json={"record": broken, "history": {"bureau": [{"SK_ID_BUREAU": "x"}]}})
+    assert body.status_code == 422
+    errors = body.json()["errors"]
+    assert "integer" in errors["record.DAYS_BIRTH"]
+    assert "unknown value" in errors["record.CODE_GENDER"]
+    assert "unknown" in errors["record.JUNK"]
+    assert "required" in errors["record.CNT_CHILDREN"]
+    assert "integer" in errors["history.bureau.0.SK_ID_BUREAU"]
+    assert "required" in errors["history.bureau.0.CREDIT_ACTIVE"]
+
+
+def test_oversized_bodies_are_413(api: TestClient, train_id: int) -> None:
+    url = f"/clients/{train_id}/what-if"
+    big = b'{"overrides": {}, "pad": "' + b"x" * (MAX_BODY_BYTES + 10) + b'"}'
+    response = api.post(url, content=big, headers={"content-type": "application/json"})
+    assert response.status_code == 413 and "volumineuse" in response.json()["detail"]
+
+    def chunks():  # no Content-Length: the streamed size is what counts
+        for _ in range(40):
+            yield b"x" * 50_000
+
+    response = api.post(url, content=chunks(), headers={"content-type": "application/json"})
+    assert response.status_code == 413
+    assert api.get("/health").status_code == 200
+
+
+def test_internal_error_is_a_generic_500_and_the_service_goes_on(
+        app, small_run: Paths, train_id: int, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    secret = "secret-internal-detail-42"
+
+    def boom(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(secret)
+
+    api = TestClient(app, raise_server_exceptions=True)  # a leaked exception would fail the test
+    monkeypatch.setattr(app.state.client, "score", boom)
+    monkeypatch.setattr(app.state.client, "what_if", boom)
+    import logging
+
+    logger = logging.getLogger("scoring")
+    logger.addHandler(caplog.handler)
+    try:
+        for response in (api.get(f"/clients/{train_id}/score"),
+                         api.post(f"/clients/{train_id}/what-if?lang=en", json={"overrides": {}})):
+            assert response.status_code == 500
+            assert secret not in response.text and "Traceback" not in response.text
+            assert "RuntimeError" not in response.text
+        assert response.json() == {"detail": "Internal error of the scoring service; the incident has been logged."}
+    finally:
+        logger.removeHandler(caplog.handler)
+    assert secret in caplog.text and "Traceback" in caplog.text  # logged server-side
+    monkeypatch.undo()
+    assert api.get(f"/clients/{train_id}/score").status_code == 200
+    assert api.get("/health").json()["status"] == "ok"
+
+
+def test_user_errors_are_422_and_missing_artefacts_503(app, train_id: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scoring.errors import ArtefactMissing, UserError
+
+    api = TestClient(app)
+    monkeypatch.setattr(app.state.client, "explanation",
+                        lambda *a, **k: (_ for _ in ()).throw(UserError("application field X: value 'y' is bad")))
+    response = api.get(f"/clients/{train_id}/explanation")
+    assert response.status_code == 422 and "value 'y' is bad" in response.json()["errors"]["body"]
+    monkeypatch.setattr(app.state.client, "explanation",
+                        lambda *a, **k: (_ for _ in ()).throw(ArtefactMissing("/secret/path missing")))
+    response = api.get(f"/clients/{train_id}/explanation?lang=en")
+    assert response.status_code == 503 and "/secret" not in response.text
+    assert response.json()["detail"] == "Scoring service temporarily unavailable."
+
+
+def test_unknown_route_and_method(api: TestClient) -> None:
+    assert api.get("/nowhere").json() == {"detail": "Ressource introuvable."}
+    response = api.delete("/health", headers={"Accept-Language": "en"})
+    assert response.status_code == 405 and response.json()["detail"].startswith("Method not allowed")
+
+
+# --------------------------------------------------------------------------- fuzzing
+
+_JSON_SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(min_value=-10**12, max_value=10**12),
+    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12),
+)
+_JSON_VALUES = st.one_of(_JSON_SCALARS, st.lists(_JSON_SCALARS, max_size=3),
+                         st.dictionaries(st.text(max_size=5), _JSON_SCALARS, max_size=2))
+_APP_COLUMNS = TABLES["application_test"].column_names
+
+
+def _column_values(name: str) -> st.SearchStrategy:
+    """Plausible and implausible values for a raw application column."""
+    col = TABLES["application_test"].column(name)
+    typed: st.SearchStrategy
+    if col.categories:
+        typed = st.sampled_from(col.categories)
+    elif col.kind == "int":
+        typed = st.integers(min_value=-400_000, max_value=400_000)
+    else:
+        typed = st.floats(min_value=-1e7, max_value=1e8)
+    return st.one_of(typed, typed, _JSON_VALUES)
+
+
+_OVERRIDE_KEYS = st.sampled_from(sorted(catalogue.RAW_FIELDS) * 3 + _APP_COLUMNS[:20] + ["", "junk", "AMT"])
+_OVERRIDES = st.dictionaries(_OVERRIDE_KEYS, st.deferred(lambda: _JSON_VALUES), max_size=5).flatmap(
+    lambda d: st.fixed_dictionaries({k: _column_values(k) if k in _APP_COLUMNS else _JSON_VALUES for k in d}))
+
+
+def _post_json(api: TestClient, url: str, payload: Any):
+    content = json.dumps(payload, allow_nan=True).encode()
+    return api.post(url, content=content, headers={"content-type": "application/json"})
+
+
+@FUZZ
+@given(overrides=_OVERRIDES, lang=st.sampled_from(["fr", "en", "xx"]))
+def test_fuzz_what_if_never_5xx(api: TestClient, train_id: int, overrides: dict, lang: str) -> None:
+    response = _post_json(api, f"/clients/{train_id}/what-if?lang={lang}", {"overrides": overrides})
+    assert response.status_code in (200, 422), response.text
+    assert "detail" in response.json() or "after" in response.json()
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzz_new_application_never_5xx(api: TestClient, raw: dict[str, pl.DataFrame], data: st.DataObject) -> None:
+    record = dict(raw["application_test"].row(0, named=True))
+    edits = data.draw(st.dictionaries(st.sampled_from(_APP_COLUMNS + ["JUNK", "TARGET"]),
+                                      st.just(None), max_size=4))
+    for key in edits:
+        record[key] = data.draw(_column_values(key) if key in _APP_COLUMNS else _JSON_VALUES)
+    if data.draw(st.booleans()):
+        record.pop(data.draw(st.sampled_from(_APP_COLUMNS)), None)
+    history = data.draw(st.one_of(st.none(), st.fixed_dictionaries({}, optional={
+        "bureau": st.lists(st.dictionaries(st.sampled_from(TABLES["bureau"].column_names), _JSON_SCALARS,
+                                           max_size=4), max_size=2),
+        "junk_table": st.just([]),
+    })))
+    payload = {"record": record} if history is None else {"record": record, "history": history}
+    response = _post_json(api, "/score", payload)
+    assert response.status_code in (200, 422), response.text
+
+
+def test_schemathesis_finds_no_server_error(app) -> None:
+    """Schema-driven fuzzing of every operation (positive and negative cases): never a 5xx."""
+    schemathesis = pytest.importorskip("schemathesis")
+    from hypothesis import given as h_given
+
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    operations = [op.ok() for op in schema.get_all_operations()]
+    assert {f"{op.method.upper()} {op.path}" for op in operations} >= {
+        "GET /health", "GET /model", "GET /clients/{client_id}", "GET /clients/{client_id}/score",
+        "GET /clients/{client_id}/explanation", "POST /clients/{client_id}/what-if", "POST /score"}
+    for op in operations:
+        strategy = op.as_strategy(generation_mode=schemathesis.GenerationMode.NEGATIVE) | op.as_strategy()
+
+        @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @h_given(case=strategy)
+        def check(case) -> None:
+            response = case.call()
+            assert response.status_code < 500, (case.method, case.path, response.text[:300])
+
+        check()
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def test_cli_api_serves_on_loopback_by_default(small_run: Paths, monkeypatch: pytest.MonkeyPatch,
+                                               tmp_path: Path) -> None:
+    import uvicorn
+
+    from scoring.cli import build_parser
+
+    calls = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
+    args = build_parser().parse_args(["api"])
+    local = Paths(data_dir=small_run.data_dir, cache_dir=small_run.cache_dir)
+    monkeypatch.setattr("scoring.api.InProcessClient",
+                        lambda paths, source: InProcessClient(paths, source=source,
+                                                              prediction_log=PredictionLog(tmp_path / "l.sqlite")))
+    assert cli_api(args, local) == 0
+    (app, kw), = calls
+    assert (kw["host"], kw["port"]) == ("127.0.0.1", 8000)
+    assert TestClient(app).get("/health").json()["status"] == "ok"
+    assert isinstance(args, argparse.Namespace)

@@ -1,0 +1,276 @@
+"""One contract, two implementations: InProcessClient and HttpClient give the same answers.
+
+Every test runs against the in-process client, the HTTP client over FastAPI's
+TestClient transport, and the HTTP client over a real uvicorn server on a
+free loopback port; `test_same_answers` compares them call by call.
+"""
+
+from __future__ import annotations
+
+import math
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+
+from scoring.api import create_app
+from scoring.client_http import HttpClient, ScoringAPIError
+from scoring.client_inprocess import InProcessClient
+from scoring.decision import risk_level
+from scoring.paths import Paths
+from scoring.prediction_log import PredictionLog
+from scoring.schema import TABLES
+from scoring.service import Explanation, InvalidOverride, Score, ScoringClient, UnknownClient, WhatIf
+
+IMPLEMENTATIONS = ("inprocess", "http-testclient", "http-uvicorn")
+
+
+@pytest.fixture(scope="module")
+def inproc(small_run: Paths, tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessClient]:
+    log = PredictionLog(tmp_path_factory.mktemp("contract_log") / "predictions.sqlite")
+    client = InProcessClient(small_run, source="dashboard", prediction_log=log)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="module")
+def app(small_run: Paths, inproc: InProcessClient):
+    return create_app(small_run, client=inproc)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server_url(app) -> Iterator[str]:
+    """A real uvicorn server in a thread on a free loopback port, stopped at the end."""
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def clients(inproc: InProcessClient, app, server_url: str) -> Iterator[dict[str, Any]]:
+    testclient = TestClient(app)
+    real = HttpClient(server_url, timeout=30)
+    yield {"inprocess": inproc, "http-testclient": HttpClient(http=testclient), "http-uvicorn": real}
+    real.close()
+    testclient.close()
+
+
+@pytest.fixture(params=IMPLEMENTATIONS)
+def client(request: pytest.FixtureRequest, clients: dict[str, Any]) -> Any:
+    return clients[request.param]
+
+
+@pytest.fixture(scope="module")
+def raw(small_run: Paths) -> dict[str, pl.DataFrame]:
+    return {name: pl.read_parquet(small_run.interim / s.parquet_name) for name, s in TABLES.items()}
+
+
+@pytest.fixture(scope="module")
+def ids(inproc: InProcessClient) -> dict[str, int]:
+    """One refused and one accepted client (first of each in id order), and a new client."""
+    store = inproc.store
+    out: dict[str, int] = {}
+    for cid in store.client_ids().tolist():
+        key = "refused" if store.lookup(cid).refused else "accepted"
+        out.setdefault(key, int(cid))
+        if len(out) == 2:
+            break
+    sample = store.features.filter(pl.col("SAMPLE") == "new").get_column("SK_ID_CURR")
+    out["new"] = int(sample[0])
+    return out
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1.0 - p))
+
+
+def _check_explanation(e: Explanation, top: int, n_features: int) -> None:
+    assert len(e.contributions) == min(top, n_features)
+    magnitudes = [abs(c.shap) for c in e.contributions]
+    assert magnitudes == sorted(magnitudes, reverse=True)
+    total = e.base_value + sum(c.shap for c in e.contributions) + e.other_factors
+    assert total == pytest.approx(_logit(e.score.probability), abs=1e-6)
+    assert all(c.label and c.display_value for c in e.contributions)
+    assert [g.rank for g in e.global_importance] == list(range(1, n_features + 1))
+
+
+# --------------------------------------------------------------------------- the contract
+
+
+def test_implements_the_protocol(client: Any) -> None:
+    assert isinstance(client, ScoringClient)
+
+
+def test_health_and_ids(client: Any, inproc: InProcessClient) -> None:
+    health = client.health()
+    assert health["status"] == "ok"
+    assert health["model_version"] == inproc.store.model_version
+    assert health["n_clients"] == len(client.client_ids())
+    assert client.client_ids() == inproc.store.client_ids().tolist()
+
+
+def test_score_follows_the_threshold(client: Any, ids: dict[str, int]) -> None:
+    for key in ("refused", "accepted"):
+        s = client.score(ids[key])
+        assert isinstance(s, Score) and s.client_id == ids[key]
+        assert 0.0 < s.probability < 1.0
+        assert s.refused == (key == "refused") == (s.probability >= s.threshold)
+        assert s.risk_level == risk_level(s.probability, s.threshold)
+
+
+@pytest.mark.parametrize("top", [1, 7, 10_000 // 20])
+def test_explanation(client: Any, ids: dict[str, int], inproc: InProcessClient, top: int) -> None:
+    e = client.explanation(ids["refused"], top=top, lang="en")
+    n = len(inproc.store.feature_names)
+    _check_explanation(e, top, n)
+    if top >= n:
+        assert e.other_factors == 0.0
+
+
+def test_profile(client: Any, ids: dict[str, int]) -> None:
+    profile = client.profile(ids["new"], lang="fr")
+    assert profile["client_id"] == ids["new"] and profile["sample"] == "new"
+    assert {f["key"] for f in profile["facts"]} >= {"age", "income", "credit", "family_status", "children"}
+
+
+def test_what_if_without_change_keeps_the_score(client: Any, ids: dict[str, int]) -> None:
+    w = client.what_if(ids["accepted"], {}, top=5)
+    assert isinstance(w, WhatIf) and w.overrides == {}
+    assert w.after.score.probability == pytest.approx(w.before.score.probability, abs=1e-9)
+    assert [c.feature for c in w.after.contributions] == [c.feature for c in w.before.contributions]
+
+
+def test_what_if_with_numpy_values(client: Any, ids: dict[str, int]) -> None:
+    w = client.what_if(ids["refused"], {"AMT_CREDIT": np.float64(250_000.0), "CNT_CHILDREN": np.int64(3)}, top=3)
+    assert w.overrides == {"AMT_CREDIT": 250_000.0, "CNT_CHILDREN": 3}
+    _check_explanation(w.after, 3, len(w.after.global_importance))
+
+
+def test_errors(client: Any, ids: dict[str, int]) -> None:
+    with pytest.raises(UnknownClient):
+        client.score(1)
+    with pytest.raises(UnknownClient):
+        client.profile(-5)
+    with pytest.raises(UnknownClient):
+        client.what_if(1, {"AMT_CREDIT": 100_000.0})
+    with pytest.raises(ValueError, match="top"):
+        client.explanation(ids["refused"], top=0)
+    with pytest.raises(InvalidOverride) as info:
+        client.what_if(ids["refused"], {"AMT_CREDIT": "a lot", "NOPE": 1, "CNT_CHILDREN": 2.5}, lang="en")
+    assert set(info.value.errors) == {"AMT_CREDIT", "NOPE", "CNT_CHILDREN"}
+    assert "number" in info.value.errors["AMT_CREDIT"]
+
+
+def test_score_application_matches_the_batch(client: Any, raw: dict[str, pl.DataFrame], ids: dict[str, int],
+                                             inproc: InProcessClient) -> None:
+    cid = ids["new"]
+    record = raw["application_test"].filter(pl.col("SK_ID_CURR") == cid).row(0, named=True)
+    bureau = raw["bureau"].filter(pl.col("SK_ID_CURR") == cid)
+    history = {t: raw[t].filter(pl.col("SK_ID_CURR") == cid).to_dicts()
+               for t in ("bureau", "previous_application", "POS_CASH_balance", "installments_payments",
+                         "credit_card_balance")}
+    history["bureau_balance"] = raw["bureau_balance"].join(bureau.select("SK_ID_BUREAU"), on="SK_ID_BUREAU",
+                                                            how="semi").to_dicts()
+    e = client.score_application(record, history, top=4)
+    assert e.score.client_id == cid
+    assert e.score.probability == pytest.approx(inproc.store.lookup(cid).probability, abs=1e-9)
+    with pytest.raises(InvalidOverride) as info:
+        client.score_application(dict(record, CODE_GENDER="?"), None)
+    assert set(info.value.errors) == {"record.CODE_GENDER"}
+
+
+def test_model_card(client: Any, inproc: InProcessClient) -> None:
+    card = client.model_card("en")
+    assert card["model_version"] == inproc.store.model_version
+    assert card["threshold"] == inproc.store.threshold
+    assert [f["name"] for f in card["features"]] == inproc.store.feature_names
+
+
+# --------------------------------------------------------------------------- same answers
+
+
+def _outcome(call: Callable[[Any], Any], client: Any) -> Any:
+    try:
+        return ("ok", call(client))
+    except (UnknownClient, InvalidOverride, ValueError) as exc:
+        return (type(exc).__name__, getattr(exc, "errors", None))
+
+
+def test_same_answers(clients: dict[str, Any], ids: dict[str, int], raw: dict[str, pl.DataFrame]) -> None:
+    """Identical values (dataclasses compared field by field, floats exactly) for identical calls."""
+    refused, accepted, new = ids["refused"], ids["accepted"], ids["new"]
+    record = raw["application_test"].filter(pl.col("SK_ID_CURR") == new).row(0, named=True)
+    calls: list[Callable[[Any], Any]] = [
+        lambda c: c.health(),
+        lambda c: c.client_ids(),
+        lambda c: c.profile(refused, "fr"),
+        lambda c: c.profile(new, "en"),
+        lambda c: c.score(accepted),
+        lambda c: c.explanation(refused, 10, "fr"),
+        lambda c: c.explanation(accepted, 3, "en"),
+        lambda c: c.what_if(refused, {"AMT_INCOME_TOTAL": 900_000.0, "NAME_FAMILY_STATUS": "Widow"}, 6, "fr"),
+        lambda c: c.what_if(accepted, {"DAYS_EMPLOYED": 365243, "FLAG_OWN_CAR": "Y"}, 4, "en"),
+        lambda c: c.what_if(accepted, {"CNT_CHILDREN": -1, "FLAG_OWN_CAR": "maybe"}, 4, "en"),
+        lambda c: c.what_if(accepted, {"AMT_CREDIT": float("nan")}, 4, "fr"),
+        lambda c: c.what_if(424242424, {"AMT_CREDIT": 1.0}),
+        lambda c: c.score_application(record, None, 5, "fr"),
+        lambda c: c.score_application({"SK_ID_CURR": 1}, None, 5, "en"),
+        lambda c: c.model_card("fr"),
+        lambda c: c.explanation(10**30),
+    ]
+    for i, call in enumerate(calls):
+        outcomes = {name: _outcome(call, c) for name, c in clients.items()}
+        reference = outcomes["inprocess"]
+        for name, outcome in outcomes.items():
+            assert outcome == reference, f"call #{i}: {name} differs from inprocess"
+
+
+def test_concurrent_calls_give_the_sequential_answers(clients: dict[str, Any], ids: dict[str, int]) -> None:
+    """One shared instance, many threads (Bokeh sessions, API workers): same results as one by one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    jobs = [
+        ("score", (ids["refused"],)), ("explanation", (ids["accepted"], 5, "en")),
+        ("what_if", (ids["refused"], {"AMT_CREDIT": 123_000.0}, 4, "fr")),
+        ("what_if", (ids["accepted"], {"CNT_CHILDREN": 4}, 4, "en")),
+        ("profile", (ids["new"], "fr")),
+    ] * 4
+    for name in ("inprocess", "http-uvicorn"):
+        client = clients[name]
+        expected = [getattr(client, method)(*args) for method, args in jobs]
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            got = list(pool.map(lambda job: getattr(client, job[0])(*job[1]), jobs))
+        assert got == expected, name
+
+
+def test_http_client_reports_an_unreachable_api() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # bound but not listening: connection refused
+        client = HttpClient(f"http://127.0.0.1:{port}", timeout=2)
+        with pytest.raises(ScoringAPIError, match="unreachable"):
+            client.health()
+        client.close()
