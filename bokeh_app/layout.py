@@ -1,0 +1,556 @@
+"""One session's Bokeh models and the thin callbacks that update them.
+
+`build_document(doc, client)` creates every widget, figure and data source of
+one session (nothing is shared with another session except the read-only
+client and id index). Callbacks only parse the widget value and call
+`Dashboard.open_client` / `set_lang` / ...; those fetch from the
+`ScoringClient`, ask `views` for column data and texts, and assign them in
+`update`, like the `movies` example.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from bokeh.document import Document
+from bokeh.models import (
+    AutocompleteInput,
+    Button,
+    ColumnDataSource,
+    CustomJS,
+    Div,
+    FactorRange,
+    Range1d,
+    Select,
+    Span,
+)
+from bokeh.layouts import column, row
+from bokeh.plotting import figure
+from bokeh.themes import Theme
+
+from bokeh_app import gauge, palette, views
+from bokeh_app.i18n import DEFAULT_LANG, LANG_NAMES, check_lang, t
+from bokeh_app.store import BUILD_COMMAND, ClientIndex
+from scoring.errors import UserError
+from scoring.service import Explanation, ScoringClient, UnknownClient
+
+log = logging.getLogger("scoring.dashboard")
+
+APP_DIR = Path(__file__).resolve().parent
+THEME_PATH = APP_DIR / "theme.yaml"
+WIDGET_CSS_PATH = APP_DIR / "static" / "css" / "widgets.css"
+#: Offered text sizes (percent); 200 % is what WCAG 1.4.4 asks to support.
+TEXT_SCALES = (100, 125, 150, 200)
+TOP_CHOICES = (5, 10, 15, 20)
+DEFAULT_TOP = 10
+#: Plot text sizes in px at 100 %.
+FONT_PX = {"title": 16, "axis_label": 14, "tick": 13, "bar_text": 13, "gauge_label": 12,
+           "gauge_tick": 12, "gauge_centre": 24}
+GAUGE_SIZE = (540, 344)  # width, height: same aspect as the gauge's data ranges
+BAR_ROW_PX = 30
+BAR_EXTRA_PX = 90
+#: Roots placed by templates/index.html, in page order.
+ROOT_NAMES = ("controls", "score", "profile", "contributions", "importance")
+
+_WIDGET_CSS: str | None = None
+
+
+class Panel(Protocol):
+    """An extra panel placed under the main ones (e.g. the comparison, scatter and what-if panels).
+
+    Built per session by a factory `(client, lang) -> Panel`; the dashboard tells it
+    which client is open, the language and the text scale (1.0 .. 2.0).
+    """
+
+    layout: Any
+
+    def set_client(self, client_id: int) -> None: ...
+
+    def set_language(self, lang: str) -> None: ...
+
+    def set_text_scale(self, scale: float) -> None: ...
+
+
+PanelFactory = Callable[[ScoringClient, str], Panel]
+
+
+def widget_css() -> str:
+    """Focus and font rules injected into every widget's shadow root (read once per process)."""
+    global _WIDGET_CSS
+    if _WIDGET_CSS is None:
+        _WIDGET_CSS = WIDGET_CSS_PATH.read_text(encoding="utf-8")
+    return _WIDGET_CSS
+
+
+def px(base: int, scale: float) -> str:
+    return f"{round(base * scale)}px"
+
+
+def _plain_figure(**kwargs: Any):
+    """A figure with no tools (nothing focusable inside the role=img container)."""
+    p = figure(tools="", toolbar_location=None, **kwargs)
+    p.toolbar.logo = None
+    return p
+
+
+class Dashboard:
+    """Every Bokeh model of one session plus the current view state."""
+
+    def __init__(self, doc: Document, client: ScoringClient, index: ClientIndex,
+                 lang: str = DEFAULT_LANG, top: int = DEFAULT_TOP, text_scale: int = 100,
+                 panels: Sequence[PanelFactory] = ()):
+        self.doc = doc
+        self.client = client
+        self.index = index
+        self.lang = check_lang(lang)
+        self.top = top if top in TOP_CHOICES else DEFAULT_TOP
+        self.text_scale = text_scale if text_scale in TEXT_SCALES else 100
+        self.client_id: int | None = None
+        self.explanation: Explanation | None = None
+        self.profile: dict[str, Any] | None = None
+        self.message_key = "msg_ready"
+        self.message_args: dict[str, Any] = {}
+        self.panels: list[Panel] = [factory(client, self.lang) for factory in panels]
+        try:
+            self.threshold: float | None = float(client.health().get("threshold"))
+        except Exception:  # noqa: BLE001 - the gauge can wait for the first score
+            self.threshold = None
+        self._build()
+
+    # -- construction ---------------------------------------------------------------------
+    def _build(self) -> None:
+        css = [widget_css()]
+        lang = self.lang
+        self.header = Div(sizing_mode="stretch_width", stylesheets=css)
+        self.client_input = AutocompleteInput(
+            completions=[], min_characters=3, max_completions=10, restrict=False,
+            case_sensitive=False, search_strategy="starts_with", stylesheets=css,
+            sizing_mode="stretch_width", min_width=220)
+        self.open_button = Button(button_type="primary", stylesheets=css, align="end")
+        fluid = {"sizing_mode": "stretch_width", "min_width": 140, "stylesheets": css}
+        self.lang_select = Select(options=list(LANG_NAMES.items()), value=lang, **fluid)
+        self.size_select = Select(options=[(str(s), f"{s} %") for s in TEXT_SCALES],
+                                  value=str(self.text_scale), **fluid)
+        self.top_select = Select(options=[(str(n), str(n)) for n in TOP_CHOICES], value=str(self.top), **fluid)
+        self.message = Div(sizing_mode="stretch_width", stylesheets=css,
+                           html_attributes={"role": "status", "aria-live": "polite"})
+
+        # Score panel: gauge + decision in words.
+        self.score_heading = Div(sizing_mode="stretch_width", stylesheets=css)
+        self.band_source = ColumnDataSource(data={k: [] for k in
+                                                  ("start", "end", "colour", "label", "label_x", "label_y",
+                                                   "label_angle", "level")})
+        self.tick_source = ColumnDataSource(data={"x": [], "y": [], "text": [], "align": []})
+        self.mark_source = ColumnDataSource(data={"x0": [], "y0": [], "x1": [], "y1": []})
+        self.mark_label_source = ColumnDataSource(data={"x": [], "y": [], "text": []})
+        self.needle_source = ColumnDataSource(data={"x0": [], "y0": [], "x1": [], "y1": []})
+        self.centre_source = ColumnDataSource(data={"x": [], "y": [], "text": []})
+        w, h = GAUGE_SIZE
+        g = _plain_figure(x_range=Range1d(*gauge.X_RANGE), y_range=Range1d(*gauge.Y_RANGE),
+                          width=w, height=h, stylesheets=css, sizing_mode="scale_width", max_width=720, min_border=0)
+        g.axis.visible = False
+        g.grid.visible = False
+        g.outline_line_color = None
+        g.annular_wedge(x=0, y=0, inner_radius=gauge.INNER_RADIUS, outer_radius=gauge.OUTER_RADIUS,
+                        start_angle="start", end_angle="end", fill_color="colour",
+                        line_color=palette.BACKGROUND, line_width=2, source=self.band_source)
+        self.gauge_labels = g.text(x="label_x", y="label_y", text="label", angle="label_angle",
+                                   text_align="center", text_baseline="middle",
+                                   text_color=palette.TEXT_ON_COLOUR, text_font_style="bold",
+                                   source=self.band_source)
+        self.gauge_ticks = g.text(x="x", y="y", text="text", text_align="align", text_baseline="middle",
+                                  text_color=palette.MUTED_TEXT, source=self.tick_source)
+        g.segment(x0="x0", y0="y0", x1="x1", y1="y1", line_width=6, line_color=palette.THRESHOLD_MARK,
+                  source=self.mark_source)
+        self.gauge_mark_label = g.text(x="x", y="y", text="text", text_align="left", text_baseline="bottom",
+                                       text_color=palette.TEXT, text_font_style="bold",
+                                       source=self.mark_label_source)
+        g.segment(x0="x0", y0="y0", x1="x1", y1="y1", line_width=5, line_color=palette.NEEDLE,
+                  line_cap="round", source=self.needle_source)
+        g.scatter(x=0, y=0, size=16, fill_color=palette.NEEDLE, line_color=palette.NEEDLE)
+        self.gauge_centre = g.text(x="x", y="y", text="text", text_align="center", text_baseline="middle",
+                                   text_color=palette.TEXT, text_font_style="bold", source=self.centre_source)
+        self.gauge_fig = g
+        self.decision = Div(sizing_mode="stretch_width", stylesheets=css)
+        self.gauge_note = Div(sizing_mode="stretch_width", stylesheets=css)
+        self.gauge_alt = Div(sizing_mode="stretch_width", stylesheets=css)
+
+        # Profile panel.
+        self.profile_heading = Div(sizing_mode="stretch_width", stylesheets=css)
+        self.profile_div = Div(sizing_mode="stretch_width", stylesheets=css)
+
+        # Why panel: local contributions and global importance.
+        self.why_heading = Div(sizing_mode="stretch_width", stylesheets=css)
+        self.contrib_source = ColumnDataSource(data={k: [] for k in (
+            "factor", "shap", "left", "right", "colour", "hatch", "value_text", "text_x", "text_align",
+            "direction")})
+        c = _plain_figure(y_range=FactorRange(factors=[]), x_range=Range1d(-1, 1), stylesheets=css,
+                          height=self._bar_height(self.top + 2), sizing_mode="stretch_width", min_width=320)
+        c.hbar(y="factor", left="left", right="right", height=0.7, fill_color="colour", line_color="colour",
+               hatch_pattern="hatch", hatch_color=palette.HATCH_COLOUR, hatch_alpha=0.9, hatch_scale=9,
+               hatch_weight=1.5, source=self.contrib_source)
+        self.contrib_text = c.text(x="text_x", y="factor", text="value_text", text_align="text_align",
+                                   text_baseline="middle", text_color=palette.TEXT, source=self.contrib_source)
+        # The top row names the two sides, right at zero: "← pushes toward acceptance | refusal →".
+        self.contrib_header_source = ColumnDataSource(data={"x": [], "y": [], "text": [], "align": []})
+        self.contrib_header = c.text(x="x", y="y", text="text", text_align="align", text_baseline="middle",
+                                     text_color=palette.TEXT, text_font_style="bold",
+                                     source=self.contrib_header_source)
+        c.add_layout(Span(location=0, dimension="height", line_color=palette.TEXT, line_width=2))
+        c.ygrid.visible = False
+        c.xgrid.grid_line_color = palette.GRID
+        c.xgrid.grid_line_alpha = 0.4
+        c.outline_line_color = None
+        self.contrib_fig = c
+        self.contrib_note = Div(sizing_mode="stretch_width", stylesheets=css)
+        self.contrib_alt = Div(sizing_mode="stretch_width", stylesheets=css)
+
+        self.global_source = ColumnDataSource(data={k: [] for k in (
+            "factor", "value", "global_rank", "local_rank", "bar_text", "text_x")})
+        gi = _plain_figure(y_range=FactorRange(factors=[]), x_range=Range1d(0, 1), stylesheets=css,
+                           height=self._bar_height(self.top), sizing_mode="stretch_width", min_width=320)
+        gi.hbar(y="factor", left=0, right="value", height=0.7, fill_color=palette.GLOBAL_BAR,
+                line_color=palette.GLOBAL_BAR, source=self.global_source)
+        self.global_text = gi.text(x="text_x", y="factor", text="bar_text", text_align="left",
+                                   text_baseline="middle", text_color=palette.TEXT, source=self.global_source)
+        gi.ygrid.visible = False
+        gi.xgrid.grid_line_color = palette.GRID
+        gi.xgrid.grid_line_alpha = 0.4
+        gi.outline_line_color = None
+        self.global_fig = gi
+        self.global_heading = Div(sizing_mode="stretch_width", stylesheets=css)
+        self.global_note = Div(sizing_mode="stretch_width", stylesheets=css)
+        self.global_alt = Div(sizing_mode="stretch_width", stylesheets=css)
+
+        controls = column(
+            self.header,
+            row(self.client_input, self.open_button, sizing_mode="stretch_width"),
+            row(self.lang_select, self.size_select, self.top_select, sizing_mode="stretch_width",
+                styles={"flex-wrap": "wrap"}),
+            self.message,
+            name="controls", sizing_mode="stretch_width")
+        score = column(self.score_heading, self.gauge_fig, self.decision, self.gauge_note, self.gauge_alt,
+                       name="score", sizing_mode="stretch_width")
+        profile = column(self.profile_heading, self.profile_div, name="profile", sizing_mode="stretch_width")
+        contributions = column(self.why_heading, self.contrib_note, self.contrib_fig, self.contrib_alt,
+                               name="contributions", sizing_mode="stretch_width")
+        importance = column(self.global_heading, self.global_note, self.global_fig, self.global_alt,
+                            name="importance", sizing_mode="stretch_width")
+        self.roots = dict(zip(ROOT_NAMES, (controls, score, profile, contributions, importance)))
+        for i, panel in enumerate(self.panels):
+            panel.layout.name = f"panel_{i}"
+            self.roots[f"panel_{i}"] = panel.layout
+
+        # Thin callbacks: parse the widget, call one method.
+        self.client_input.on_change("value", lambda _a, _o, new: self.open_client(new))
+        self.client_input.on_change("value_input", lambda _a, _o, new: self.suggest(new))
+        self.open_button.on_event("button_click",
+                                  lambda _e: self.open_client(self.client_input.value_input
+                                                              or self.client_input.value))
+        self.lang_select.on_change("value", lambda _a, _o, new: self.set_lang(new))
+        self.size_select.on_change("value", lambda _a, _o, new: self.set_text_scale(int(new)))
+        self.top_select.on_change("value", lambda _a, _o, new: self.set_top(int(new)))
+        # Browser-side: the html lang attribute and the root text size follow the selectors.
+        self.lang_select.js_on_change("value", CustomJS(code="document.documentElement.lang = cb_obj.value;"))
+        self.size_select.js_on_change("value", CustomJS(code=(
+            "document.documentElement.style.setProperty('--text-scale', String(Number(cb_obj.value) / 100));")))
+
+        self.apply_text_scale()
+        self.render()
+
+    # -- actions (called by the thin callbacks) ------------------------------------------
+    def suggest(self, typed: str) -> None:
+        """Completions for what is being typed (digits only).
+
+        Sent from the 2nd character on: the browser shows them from the 3rd
+        (min_characters) and filters them itself while the next round trip runs.
+        """
+        typed = (typed or "").strip()
+        self.client_input.completions = self.index.suggestions(typed) if len(typed) >= 2 else []
+
+    def open_client(self, text: str | int | None) -> bool:
+        """Show the client numbered `text`; on any problem keep the current view and say why."""
+        raw = str(text if text is not None else "").strip()
+        if not raw:
+            return self._say("msg_empty")
+        if not raw.isdigit():
+            return self._say("msg_not_a_number", text=raw[:40])
+        client_id = int(raw)
+        if client_id == self.client_id and self.explanation is not None:
+            return self._say("msg_opened", client_id=client_id)  # already shown (e.g. Enter then click)
+        if client_id not in self.index:
+            return self._say("msg_unknown", client_id=client_id)
+        try:
+            explanation, profile = self._fetch(client_id)
+        except UnknownClient:
+            return self._say("msg_unknown", client_id=client_id)
+        except Exception as exc:  # noqa: BLE001 - service down: keep the view, say so
+            log.exception("scoring failed for client %s", client_id)
+            return self._say("msg_service_error", error=type(exc).__name__)
+        self.client_id, self.explanation, self.profile = client_id, explanation, profile
+        self.threshold = explanation.score.threshold
+        self.message_key, self.message_args = "msg_opened", {"client_id": client_id}
+        self._tell_panels("set_client", client_id)
+        if self.client_input.value != raw:
+            self.client_input.value = raw  # the re-entrant call finds the client already shown
+        self.render()
+        return True
+
+    def set_lang(self, lang: str) -> None:
+        """Switch every text (labels come from the service in that language, so refetch)."""
+        self.lang = check_lang(lang)
+        if self.client_id is not None:
+            try:
+                self.explanation, self.profile = self._fetch(self.client_id)
+            except Exception:  # noqa: BLE001
+                log.exception("refetch in %s failed", self.lang)
+        self._tell_panels("set_language", self.lang)
+        self.render()
+
+    def set_top(self, top: int) -> None:
+        self.top = top if top in TOP_CHOICES else DEFAULT_TOP
+        if self.client_id is not None:
+            try:
+                self.explanation, self.profile = self._fetch(self.client_id)
+            except Exception:  # noqa: BLE001
+                log.exception("refetch with top=%s failed", self.top)
+        self.render()
+
+    def set_text_scale(self, percent: int) -> None:
+        self.text_scale = percent if percent in TEXT_SCALES else 100
+        self.apply_text_scale()
+        self._tell_panels("set_text_scale", self.text_scale / 100)
+        self.render()  # x ranges leave more room for the larger bar labels
+
+    # -- internals ------------------------------------------------------------------------
+    def _fetch(self, client_id: int) -> tuple[Explanation, dict[str, Any]]:
+        return (self.client.explanation(client_id, top=self.top, lang=self.lang),
+                self.client.profile(client_id, lang=self.lang))
+
+    def _tell_panels(self, method: str, value: Any) -> None:
+        """Forward a change to the extra panels; one failing panel never breaks the page."""
+        for panel in self.panels:
+            try:
+                getattr(panel, method)(value)
+            except Exception:  # noqa: BLE001
+                log.exception("panel %s.%s failed", type(panel).__name__, method)
+
+    def _say(self, key: str, **args: Any) -> bool:
+        self.message_key, self.message_args = key, args
+        self._render_message()
+        return False
+
+    def _bar_height(self, rows: int) -> int:
+        scale = self.text_scale / 100
+        return int(BAR_EXTRA_PX * scale + max(rows, 1) * BAR_ROW_PX * scale)
+
+    def apply_text_scale(self) -> None:
+        """Plot text follows the text-size control (widget text follows the CSS variable)."""
+        s = self.text_scale / 100
+        self.doc.template_variables["text_scale"] = f"{s:g}"
+        for fig in (self.contrib_fig, self.global_fig):
+            fig.title.text_font_size = px(FONT_PX["title"], s)
+            fig.axis.axis_label_text_font_size = px(FONT_PX["axis_label"], s)
+            fig.axis.major_label_text_font_size = px(FONT_PX["tick"], s)
+        for glyph in (self.contrib_text.glyph, self.global_text.glyph, self.contrib_header.glyph):
+            glyph.text_font_size = px(FONT_PX["bar_text"], s)
+        # The gauge scales with its width; its labels grow with the text but are capped so the
+        # seven bands stay readable (the same words are in the table under the gauge).
+        gs = min(s, 1.5)
+        self.gauge_labels.glyph.text_font_size = px(FONT_PX["gauge_label"], gs)
+        self.gauge_ticks.glyph.text_font_size = px(FONT_PX["gauge_tick"], gs)
+        self.gauge_mark_label.glyph.text_font_size = px(FONT_PX["gauge_tick"], gs)
+        self.gauge_centre.glyph.text_font_size = px(FONT_PX["gauge_centre"], gs)
+        self._resize_bars()
+
+    def _resize_bars(self) -> None:
+        self.contrib_fig.height = self._bar_height(len(self.contrib_fig.y_range.factors) or self.top + 2)
+        self.global_fig.height = self._bar_height(len(self.global_source.data["factor"]) or self.top)
+
+    def _render_message(self) -> None:
+        text = t(self.message_key, self.lang, **self.message_args)
+        css = "message-error" if self.message_key.startswith("msg_") and self.message_key not in (
+            "msg_ready", "msg_opened") else "message-info"
+        self.message.text = f'<p class="{css}">{views.esc(text)}</p>'
+
+    def render(self) -> None:
+        """Assign every text and data source from the current state (the one update function)."""
+        lang = self.lang
+        self.doc.title = (t("page_title_client", lang, client_id=self.client_id)
+                          if self.client_id is not None else t("page_title", lang))
+        self.doc.template_variables["lang"] = lang
+        self.header.text = (f'<h1>{views.esc(t("heading", lang))}</h1>'
+                            f'<p class="intro">{views.esc(t("intro", lang))}</p>')
+        self.client_input.title = t("client_input_title", lang)
+        self.client_input.placeholder = t("client_input_placeholder", lang)
+        self.open_button.label = t("open_button", lang)
+        self.lang_select.title = t("lang_title", lang)
+        self.size_select.title = t("text_size_title", lang)
+        self.top_select.title = t("top_title", lang)
+        if self.lang_select.value != lang:
+            self.lang_select.value = lang
+        self._render_message()
+        self.score_heading.text = f'<h2>{views.esc(t("score_heading", lang))}</h2>'
+        self.profile_heading.text = f'<h2>{views.esc(t("profile_heading", lang))}</h2>'
+        self.why_heading.text = (f'<h2>{views.esc(t("why_heading", lang))}</h2>'
+                                 f'<h3>{views.esc(t("contrib_title", lang))}</h3>')
+        self.global_heading.text = f'<h3>{views.esc(t("global_title", lang))}</h3>'
+        self.gauge_note.text = f'<p class="note">{views.esc(t("gauge_scale_note", lang))}</p>'
+        self.contrib_note.text = f'<p class="note">{views.esc(t("contrib_note", lang))}</p>'
+        self.global_note.text = f'<p class="note">{views.esc(t("global_note", lang))}</p>'
+        self._render_score()
+        self._render_profile()
+        self._render_why()
+        self._resize_bars()
+
+    def _render_score(self) -> None:
+        lang, threshold = self.lang, self.threshold
+        if threshold is not None:
+            static = views.gauge_static(threshold, lang)
+            self.band_source.data = static["bands"]
+            self.tick_source.data = static["ticks"]
+            self.mark_source.data = static["threshold"]
+            self.mark_label_source.data = static["threshold_label"]
+        view = (views.score_view(self.explanation.score, lang) if self.explanation is not None
+                else views.empty_score_view(threshold, lang))
+        self.needle_source.data = view["needle"]
+        self.centre_source.data = view["centre"]
+        self.decision.text = view["decision_html"]
+        self.gauge_alt.text = views.summary_html(view["summary"], lang) + views.details(
+            t("show_data", lang), view["table_html"])
+        self.gauge_fig.html_attributes = {"role": "img", "aria-label": view["summary"]}
+
+    def _render_profile(self) -> None:
+        if self.profile is None or self.client_id is None:
+            self.profile_div.text = f'<p class="muted">{views.esc(t("no_client", self.lang))}</p>'
+            return
+        self.profile_div.text = views.profile_view(self.profile, self.client_id, self.lang)
+
+    def _render_why(self) -> None:
+        lang = self.lang
+        self.contrib_fig.xaxis.axis_label = t("contrib_axis", lang)
+        self.global_fig.xaxis.axis_label = t("global_axis", lang)
+        if self.explanation is None:
+            empty = t("no_client", lang)
+            self.contrib_source.data = {k: [] for k in self.contrib_source.data}
+            self.contrib_header_source.data = {k: [] for k in self.contrib_header_source.data}
+            self.global_source.data = {k: [] for k in self.global_source.data}
+            self.contrib_fig.y_range.factors = []
+            self.global_fig.y_range.factors = []
+            for div in (self.contrib_alt, self.global_alt):
+                div.text = f'<p class="muted">{views.esc(empty)}</p>'
+            for fig in (self.contrib_fig, self.global_fig):
+                fig.html_attributes = {"role": "img", "aria-label": empty}
+            return
+        n_features = len(self.explanation.global_importance) or None
+        cv = views.contributions_view(self.explanation, n_features, lang)
+        self.contrib_source.data = cv["data"]
+        self.contrib_header_source.data = cv["header"]
+        self.contrib_fig.y_range.factors = cv["factors"] + [views.HEADER_FACTOR]
+        grow = self.text_scale / 100 - 1  # larger text needs more room beside the bars
+        room = 1 + 0.35 * grow
+        self.contrib_fig.x_range.update(start=cv["x_range"][0] * room, end=cv["x_range"][1] * room)
+        self.contrib_alt.text = views.summary_html(cv["summary"], lang) + views.details(
+            t("show_data", lang), cv["table_html"])
+        self.contrib_fig.html_attributes = {"role": "img", "aria-label": cv["summary"]}
+        gv = views.global_view(self.explanation, self.top, lang)
+        self.global_source.data = gv["data"]
+        self.global_fig.y_range.factors = gv["factors"]
+        self.global_fig.x_range.update(start=gv["x_range"][0], end=gv["x_range"][1] * (1 + 0.7 * grow))
+        self.global_alt.text = views.summary_html(gv["summary"], lang) + views.details(
+            t("show_data", lang), gv["table_html"])
+        self.global_fig.html_attributes = {"role": "img", "aria-label": gv["summary"]}
+
+
+_THEME: Theme | None = None
+
+
+def apply_theme(doc: Document) -> None:
+    """The app theme (directory apps get it from theme.yaml too; tests build documents directly).
+
+    Parsed once per process: Bokeh themes are immutable and safe to share.
+    """
+    global _THEME
+    if _THEME is None:
+        _THEME = Theme(filename=str(THEME_PATH))
+    doc.theme = _THEME
+
+
+def build_document(doc: Document, client: ScoringClient, *, index: ClientIndex | None = None,
+                   lang: str = DEFAULT_LANG, client_id: str | int | None = None,
+                   top: int = DEFAULT_TOP, text_scale: int = 100,
+                   panels: Sequence[PanelFactory] = ()) -> Dashboard:
+    """Fill `doc` with a new session's dashboard; open `client_id` if given (e.g. from ?client=).
+
+    `panels` are factories of extra panels (see `Panel`), built for this session only.
+    """
+    apply_theme(doc)
+    if index is None:
+        index = ClientIndex(client.client_ids())
+    dash = Dashboard(doc, client, index, lang=lang, top=top, text_scale=text_scale, panels=panels)
+    if dash.text_scale != 100:
+        dash._tell_panels("set_text_scale", dash.text_scale / 100)
+    with doc.models.freeze():  # one model-graph walk for all roots instead of one per root
+        for name in dash.roots:
+            doc.add_root(dash.roots[name])
+    if client_id not in (None, ""):
+        dash.open_client(str(client_id))
+    return dash
+
+
+def build_error_document(doc: Document, error: BaseException, lang: str = DEFAULT_LANG) -> Div:
+    """The page shown when artefacts are missing: what is wrong and the command that fixes it."""
+    apply_theme(doc)
+    lang = check_lang(lang)
+    doc.title = t("page_title", lang)
+    doc.template_variables["lang"] = lang
+    detail = str(error) if isinstance(error, UserError) else type(error).__name__
+    div = Div(
+        text=(f'<h1>{views.esc(t("heading", lang))}</h1>'
+              f'<p class="message-error">{views.esc(t("msg_artefacts_missing", lang))}</p>'
+              f'<p>{views.esc(t("msg_artefacts_command", lang, command=""))}'
+              f"<code>{views.esc(BUILD_COMMAND)}</code></p>"
+              f'<p class="muted">{views.esc(t("msg_artefacts_detail", lang, detail=detail))}</p>'),
+        name="controls", sizing_mode="stretch_width", stylesheets=[widget_css()],
+        html_attributes={"role": "alert"})
+    doc.add_root(div)
+    return div
+
+
+def url_arguments(arguments: dict[str, list[bytes]]) -> dict[str, Any]:
+    """`?client=100002&lang=en&top=5&text=150` -> build_document keyword arguments (bad values dropped)."""
+    def first(name: str) -> str | None:
+        values = arguments.get(name) or []
+        if not values:
+            return None
+        v = values[0]
+        return (v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)).strip()
+
+    out: dict[str, Any] = {}
+    if (client := first("client")):
+        out["client_id"] = client
+    if (lang := first("lang")) in LANG_NAMES:
+        out["lang"] = lang
+    if (top := first("top")) and top.isdigit() and int(top) in TOP_CHOICES:
+        out["top"] = int(top)
+    if (text := first("text")) and text.isdigit() and int(text) in TEXT_SCALES:
+        out["text_scale"] = int(text)
+    return out
+
+
+def open_session(doc: Document, arguments: dict[str, list[bytes]],
+                 panels: Sequence[PanelFactory] = ()) -> Dashboard | Div:
+    """What main.py does for each new session: the dashboard, or the "run the pipeline" page."""
+    from bokeh_app import store
+
+    kwargs = url_arguments(arguments)
+    try:
+        shared = store.shared()
+    except Exception as exc:  # noqa: BLE001 - shown on the page, not as a stack trace
+        if not isinstance(exc, UserError):
+            log.exception("dashboard could not load its data")
+        return build_error_document(doc, exc, kwargs.get("lang", DEFAULT_LANG))
+    return build_document(doc, shared.client, index=shared.index, panels=panels, **kwargs)

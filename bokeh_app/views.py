@@ -1,0 +1,318 @@
+"""Pure view-model functions: service results in, column data and texts out.
+
+Like the `select_movies` function of Bokeh's `movies` example, nothing here
+touches a Bokeh model: `layout.Dashboard.update` only assigns what these
+functions return. Every chart also gets a one-sentence summary and an HTML
+table of its data (its text alternative, WCAG 1.1.1).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from bokeh_app import gauge, palette
+from bokeh_app.i18n import fmt_number, fmt_percent, fmt_points, fmt_signed, risk_label, t
+from scoring.decision import distance_to_threshold_points, risk_band_edges
+from scoring.service import Explanation, Score
+
+#: Index of the band edge that is the decision threshold (levels 0-3 lie below it).
+THRESHOLD_EDGE = 4
+#: The top row of the contribution chart, which names both sides (blank on the axis).
+HEADER_FACTOR = "\u2063"
+ICON_GRANTED = "✓"
+ICON_REFUSED = "✗"
+#: Profile keys that are identifiers, not facts to show.
+_PROFILE_SKIP = {"client_id", "SK_ID_CURR", "lang", "sample", "SAMPLE", "sample_label"}
+
+
+# --------------------------------------------------------------------------- html helpers
+
+def esc(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def html_table(caption: str, headers: Sequence[str], rows: Iterable[Sequence[Any]],
+               row_header: bool = True) -> str:
+    """An accessible table: caption, column headers with scope, first cell as row header."""
+    head = "".join(f'<th scope="col">{esc(h)}</th>' for h in headers)
+    body = []
+    for row in rows:
+        cells = []
+        for i, cell in enumerate(row):
+            if i == 0 and row_header:
+                cells.append(f'<th scope="row">{esc(cell)}</th>')
+            else:
+                cells.append(f"<td>{esc(cell)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return (f'<table class="data-table"><caption>{esc(caption)}</caption>'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+
+
+def details(summary: str, inner_html: str) -> str:
+    """A native collapsible block (keyboard-usable without any script)."""
+    return f'<details class="data-view"><summary>{esc(summary)}</summary>{inner_html}</details>'
+
+
+def summary_html(sentence: str, lang: str) -> str:
+    return f'<p class="chart-summary">{esc(t("summary_label", lang, text=sentence))}</p>'
+
+
+def two_lines(text: str) -> str:
+    """Break a short phrase at the space nearest its middle (chart labels stay narrow at 200 %)."""
+    spaces = [i for i, ch in enumerate(text) if ch == " "]
+    if not spaces:
+        return text
+    cut = min(spaces, key=lambda i: abs(i - len(text) / 2))
+    return text[:cut] + "\n" + text[cut + 1:]
+
+
+def decision_words(refused: bool, lang: str) -> str:
+    """The decision in words, exactly "Crédit accordé" / "Crédit refusé" (or the English)."""
+    return t("decision_refused" if refused else "decision_granted", lang)
+
+
+def decision_text(refused: bool, lang: str) -> str:
+    """The decision with its icon (a second, colour-free signal): "✗ Crédit refusé"."""
+    return f"{ICON_REFUSED if refused else ICON_GRANTED} {decision_words(refused, lang)}"
+
+
+def distance_text(probability: float, threshold: float, lang: str) -> str:
+    points = distance_to_threshold_points(probability, threshold)
+    if points == 0:
+        return t("distance_at", lang)
+    key = "distance_above" if points > 0 else "distance_below"
+    return t(key, lang, points=fmt_points(points, lang))
+
+
+# --------------------------------------------------------------------------- gauge / score
+
+def gauge_static(threshold: float, lang: str) -> dict[str, Any]:
+    """Everything on the gauge that depends only on the threshold and the language."""
+    labels = [risk_label(i, lang) for i in range(gauge.N_BANDS)]
+    edges = risk_band_edges(threshold)
+    ticks = [fmt_percent(e, lang, digits=1 if (e * 100) % 1 else 0) for e in edges]
+    ticks[THRESHOLD_EDGE] = ""  # the threshold has its own, bold label
+    mark = gauge.threshold_mark(threshold)
+    return {
+        "bands": gauge.band_data(threshold, labels),
+        "ticks": gauge.tick_data(threshold, ticks),
+        "threshold": mark,
+        "threshold_label": {
+            "x": [mark["x1"][0]], "y": [mark["y1"][0] + 0.04],
+            "text": [t("gauge_threshold_label", lang, value=fmt_percent(threshold, lang))],
+        },
+    }
+
+
+def band_table(threshold: float, level: int | None, lang: str) -> str:
+    """The gauge's data as a table: each level with its probability range, the client's marked."""
+    edges = risk_band_edges(threshold)
+    rows = []
+    for i in range(gauge.N_BANDS):
+        rows.append((risk_label(i, lang), fmt_percent(edges[i], lang), fmt_percent(edges[i + 1], lang),
+                     t("client_here", lang) if level == i else ""))
+    return html_table(t("gauge_table_caption", lang),
+                      [t("col_level", lang), t("col_from", lang), t("col_to", lang), t("col_client", lang)],
+                      rows)
+
+
+def score_view(score: Score, lang: str) -> dict[str, Any]:
+    """Texts and needle of the score panel for one client."""
+    level = risk_label(score.risk_level, lang)
+    decision = decision_text(score.refused, lang)
+    words = decision_words(score.refused, lang)
+    icon = ICON_REFUSED if score.refused else ICON_GRANTED
+    distance = distance_text(score.probability, score.threshold, lang)
+    probability = fmt_percent(score.probability, lang)
+    threshold = fmt_percent(score.threshold, lang)
+    css = "refused" if score.refused else "granted"
+    decision_html = (
+        f'<p class="decision decision-{css}"><span class="decision-icon" aria-hidden="true">'
+        f"{esc(icon)}</span> {esc(words)}</p>"
+        f'<ul class="score-facts">'
+        f"<li>{esc(t('probability', lang, value=probability))}</li>"
+        f"<li>{esc(t('threshold', lang, value=threshold))}</li>"
+        f"<li>{esc(distance)}</li>"
+        f"<li>{esc(t('risk_level', lang, level=level, step=score.risk_level + 1))}</li>"
+        f"</ul>"
+        f'<p class="muted">{esc(t("model_version", lang, version=score.model_version))}</p>'
+    )
+    sentence = t("gauge_summary", lang, client_id=score.client_id, probability=probability,
+                 distance=distance, threshold=threshold, level=level, decision=words)
+    return {
+        "decision": decision,
+        "decision_html": decision_html,
+        "probability_text": probability,
+        "level_text": level,
+        "distance_text": distance,
+        "needle": gauge.needle(score.probability, score.threshold),
+        "centre": {"x": [0.0], "y": [-0.2], "text": [probability]},
+        "summary": sentence,
+        "table_html": band_table(score.threshold, score.risk_level, lang),
+    }
+
+
+def empty_score_view(threshold: float | None, lang: str) -> dict[str, Any]:
+    """The score panel before any client is opened."""
+    return {
+        "decision": "",
+        "decision_html": f'<p class="muted">{esc(t("no_client", lang))}</p>',
+        "probability_text": "",
+        "level_text": "",
+        "distance_text": "",
+        "needle": gauge.needle(None, threshold or 0.5),
+        "centre": {"x": [], "y": [], "text": []},
+        "summary": t("no_client", lang),
+        "table_html": band_table(threshold, None, lang) if threshold is not None else "",
+    }
+
+
+# --------------------------------------------------------------------------- contributions
+
+def _unique(labels: list[str]) -> list[str]:
+    """Factor names must be unique: repeat a label with a zero-width suffix if needed."""
+    seen: dict[str, int] = {}
+    out = []
+    for lab in labels:
+        n = seen.get(lab, 0)
+        seen[lab] = n + 1
+        out.append(lab + "\u200b" * n)
+    return out
+
+
+def contributions_view(expl: Explanation, n_features: int | None, lang: str) -> dict[str, Any]:
+    """Bars of the client's top contributions plus "other factors", with summary and table.
+
+    Positive SHAP pushes toward refusal: drawn right of zero, hatched, "+" sign.
+    """
+    contribs = list(expl.contributions)
+    client_id = expl.score.client_id
+    labels = [f"{c.label} : {c.display_value}" if lang == "fr" else f"{c.label}: {c.display_value}"
+              for c in contribs]
+    shap = [float(c.shap) for c in contribs]
+    n_other = max((n_features or len(contribs)) - len(contribs), 0)
+    if expl.other_factors != 0 or n_other:
+        labels.append(t("other_factors_label", lang, count=n_other) if n_other
+                      else t("other_factors", lang).capitalize())
+        shap.append(float(expl.other_factors))
+    factors = _unique(labels)
+    is_other = [False] * len(contribs) + [True] * (len(factors) - len(contribs))
+    span = max((abs(s) for s in shap), default=1.0) or 1.0
+    pad = span * 0.03
+    colour = [palette.OTHER_FACTORS if o else palette.REFUSAL if s > 0 else palette.ACCEPTANCE
+              for s, o in zip(shap, is_other)]
+    data = {
+        "factor": factors,
+        "shap": shap,
+        "left": [min(s, 0.0) for s in shap],
+        "right": [max(s, 0.0) for s in shap],
+        "colour": colour,
+        "hatch": [palette.REFUSAL_HATCH if s > 0 else " " for s in shap],
+        "value_text": [fmt_signed(s, lang) for s in shap],
+        "text_x": [s + pad if s >= 0 else s - pad for s in shap],
+        "text_align": ["left" if s >= 0 else "right" for s in shap],
+        "direction": [t("toward_refusal" if s > 0 else "toward_acceptance", lang) for s in shap],
+    }
+    main = [c for c in contribs]
+    n_refusal = sum(c.shap > 0 for c in main)
+    if main:
+        top = main[0]
+        sentence = t("contrib_summary", lang, client_id=client_id, n=len(main), n_refusal=n_refusal,
+                     n_accept=len(main) - n_refusal, top_label=top.label, top_value=top.display_value,
+                     top_direction=t("toward_refusal" if top.shap > 0 else "toward_acceptance", lang))
+    else:
+        sentence = t("contrib_summary_empty", lang)
+    rows = [(str(i + 1), c.label, c.display_value, fmt_signed(c.shap, lang),
+             t("toward_refusal" if c.shap > 0 else "toward_acceptance", lang))
+            for i, c in enumerate(main)]
+    if len(factors) > len(main):
+        rows.append(("", labels[-1], "", fmt_signed(shap[-1], lang), data["direction"][-1]))
+    table = html_table(
+        t("contrib_table_caption", lang, client_id=client_id),
+        [t("col_rank", lang), t("col_feature", lang), t("col_client_value", lang),
+         t("col_contribution", lang), t("col_direction", lang)],
+        rows)
+    limit = span * 1.6
+    header = {"x": [-pad, pad], "y": [HEADER_FACTOR, HEADER_FACTOR],
+              "text": [two_lines(t("toward_acceptance_arrow", lang)), two_lines(t("toward_refusal_arrow", lang))],
+              "align": ["right", "left"]}
+    return {
+        "data": data,
+        "header": header,
+        "factors": list(reversed(factors)),  # largest at the top
+        "x_range": (-limit, limit),
+        "summary": sentence,
+        "table_html": table,
+    }
+
+
+def global_view(expl: Explanation, top: int, lang: str) -> dict[str, Any]:
+    """Global importance (mean |SHAP|) of the top features, each with its local rank for the client."""
+    local_rank = {c.feature: i + 1 for i, c in enumerate(expl.contributions)}
+    items = sorted(expl.global_importance, key=lambda g: g.rank)[:top]
+    client_id = expl.score.client_id
+    none = t("not_in_top", lang)
+    local = [str(local_rank[g.feature]) if g.feature in local_rank else none for g in items]
+    values = [float(g.mean_abs_shap) for g in items]
+    span = max(values, default=1.0) or 1.0
+    data = {
+        "factor": _unique([g.label for g in items]),
+        "value": values,
+        "global_rank": [g.rank for g in items],
+        "local_rank": local,
+        "bar_text": [t("global_bar_label", lang, global_rank=g.rank, local_rank=lr)
+                     for g, lr in zip(items, local)],
+        "text_x": [v + span * 0.03 for v in values],
+    }
+    if items:
+        n_shared = sum(g.feature in local_rank for g in items)
+        sentence = t("global_summary", lang, top_label=items[0].label, n_shared=n_shared,
+                     n=len(items), client_id=client_id)
+    else:
+        sentence = t("global_summary_empty", lang)
+    table = html_table(
+        t("global_table_caption", lang, client_id=client_id),
+        [t("col_feature", lang), t("col_global_rank", lang), t("col_local_rank", lang),
+         t("col_importance", lang)],
+        [(g.label, str(g.rank), lr, fmt_number(g.mean_abs_shap, lang, 3)) for g, lr in zip(items, local)])
+    return {
+        "data": data,
+        "factors": list(reversed(data["factor"])),
+        "x_range": (0.0, span * 2.2),
+        "summary": sentence,
+        "table_html": table,
+    }
+
+
+# --------------------------------------------------------------------------- profile
+
+def _fact_rows(profile: dict[str, Any], lang: str) -> list[tuple[str, str]]:
+    """(label, display value) pairs from a profile, whatever list or mapping form it has."""
+    missing = t("missing_value", lang)
+
+    def from_item(key: str, item: Any) -> tuple[str, str]:
+        if isinstance(item, dict):
+            label = item.get("label") or item.get("name") or item.get("feature") or key
+            shown = item.get("display_value", item.get("display", item.get("value")))
+            return str(label), missing if shown in (None, "") else str(shown)
+        return str(key), missing if item in (None, "") else str(item)
+
+    for key in ("facts", "items", "fields", "features"):
+        value = profile.get(key)
+        if isinstance(value, list):
+            return [from_item(str(i), item) for i, item in enumerate(value)]
+        if isinstance(value, dict):
+            return [from_item(k, v) for k, v in value.items()]
+    return [from_item(k, v) for k, v in profile.items() if k not in _PROFILE_SKIP]
+
+
+def profile_view(profile: dict[str, Any], client_id: int, lang: str) -> str:
+    """The client's key facts as an accessible two-column table."""
+    rows = _fact_rows(profile, lang)
+    caption = t("profile_caption", lang, client_id=client_id)
+    if profile.get("sample_label"):
+        caption += f" ({profile['sample_label']})"
+    return html_table(caption,
+                      [t("col_field", lang), t("col_value", lang)], rows)

@@ -1,0 +1,205 @@
+"""The dashboard in a real browser: Playwright driving Debian's chromium against `bokeh serve`.
+
+Skipped when /usr/bin/chromium is absent; the accessibility audit also needs
+axe-core (env AXE_CORE_JS or .ci/node/node_modules/axe-core/axe.min.js).
+Screenshots are kept in tests/artifacts/ (git-ignored) for a human to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from scoring.paths import REPO_ROOT, Paths
+from tests.test_dashboard import free_port, start_server, stop_server
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not installed")]
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = REPO_ROOT / "tests" / "artifacts"
+#: The deepest focused element (Bokeh widgets live in shadow roots) and its outline.
+FOCUSED_JS = """() => {
+  let e = document.activeElement;
+  while (e && e.shadowRoot && e.shadowRoot.activeElement) e = e.shadowRoot.activeElement;
+  const s = getComputedStyle(e);
+  return {tag: e.tagName, style: s.outlineStyle, width: parseFloat(s.outlineWidth), colour: s.outlineColor};
+}"""
+
+
+def axe_path() -> Path | None:
+    for candidate in (os.environ.get("AXE_CORE_JS"),
+                      REPO_ROOT / ".ci" / "node" / "node_modules" / "axe-core" / "axe.min.js"):
+        if candidate and Path(candidate).is_file():
+            return Path(candidate)
+    return None
+
+
+@pytest.fixture(scope="module")
+def server(small_run: Paths) -> Iterator[str]:
+    port = free_port()
+    proc = start_server(small_run, port)
+    try:
+        yield f"http://127.0.0.1:{port}/bokeh_app"
+    finally:
+        stop_server(proc)
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture()
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield pg
+    context.close()
+    assert not errors, f"JavaScript errors: {errors}"
+
+
+@pytest.fixture(scope="module")
+def known_clients(small_run: Paths):
+    from scoring.client_inprocess import InProcessClient
+
+    client = InProcessClient(small_run)
+    ids = client.client_ids()
+    return client, ids
+
+
+def open_client(page, server: str, client_id: int) -> None:
+    page.goto(server)
+    field = page.get_by_label("Numéro de client")
+    field.fill(str(client_id))
+    field.press("Enter")
+    page.wait_for_function(f"document.title.endsWith('{client_id}')", timeout=20_000)
+
+
+def test_page_opens_a_client_and_switches_language(page, server, known_clients):
+    client, ids = known_clients
+    page.goto(server)
+    assert page.title() == "Prêt à dépenser — Score client"
+    assert page.evaluate("document.documentElement.lang") == "fr"
+    cid = ids[3]
+    open_client(page, server, cid)
+    score = client.score(cid)
+    decision = "Crédit refusé" if score.refused else "Crédit accordé"
+    icon = "✗" if score.refused else "✓"
+    assert page.title() == f"Prêt à dépenser — Score client {cid}"
+    decision_p = page.locator("p.decision")
+    decision_p.wait_for()
+    assert decision_p.inner_text().split() == [icon, *decision.split()]
+    gauge = page.locator("[role=img]").first
+    label = gauge.get_attribute("aria-label")
+    assert label.startswith(f"Jauge : la probabilité de défaut du client {cid}")
+    probability = f"{score.probability * 100:.1f}".replace(".", ",")
+    assert probability in label
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard_fr.png"), full_page=True)
+
+    page.get_by_label("Langue").select_option(label="English")
+    page.wait_for_function("document.documentElement.lang === 'en'", timeout=20_000)
+    page.wait_for_function(f"document.title === 'Prêt à dépenser — Client score {cid}'", timeout=20_000)
+    expected = "Credit refused" if score.refused else "Credit granted"
+    page.locator("p.decision").filter(has_text=expected).wait_for(timeout=20_000)
+    assert page.locator("p.decision").inner_text().split() == [icon, *expected.split()]
+    assert page.get_by_label("Client number").is_visible()
+    page.screenshot(path=str(ARTIFACTS / "dashboard_en.png"), full_page=True)
+
+
+def test_suggestions_appear_while_typing(page, server, known_clients):
+    _, ids = known_clients
+    target = str(ids[5])
+    page.goto(server)
+    field = page.get_by_label("Numéro de client")
+    field.press_sequentially(target[:4], delay=250)
+    item = page.locator(".bk-menu").get_by_text(target, exact=True)
+    item.wait_for(timeout=20_000)
+    item.click()
+    page.wait_for_function(f"document.title.endsWith('{target}')", timeout=20_000)
+
+
+def test_client_from_url_and_unknown_client_message(page, server, known_clients):
+    _, ids = known_clients
+    page.goto(f"{server}?client={ids[0]}&lang=en&text=150")
+    page.locator("p.decision").wait_for(timeout=20_000)
+    assert page.title() == f"Prêt à dépenser — Client score {ids[0]}"
+    scale = "getComputedStyle(document.documentElement).getPropertyValue('--text-scale').trim()"
+    assert page.evaluate(scale) == "1.5"
+    assert page.get_by_label("Text size").evaluate("e => e.selectedOptions[0].textContent") == "150 %"
+    assert page.evaluate("document.documentElement.lang") == "en"
+    field = page.get_by_label("Client number")
+    field.fill("999999999")
+    field.press("Enter")
+    status = page.locator("[role=status]")
+    status.get_by_text(re.compile("999999999 is unknown")).wait_for(timeout=20_000)
+    assert page.title().endswith(str(ids[0]))  # the view was kept
+
+
+def test_text_at_200_percent_reflows_without_horizontal_scrolling(page, server, known_clients):
+    _, ids = known_clients
+    open_client(page, server, ids[1])
+    page.get_by_label("Taille du texte").select_option(label="200 %")
+    page.wait_for_function(
+        "getComputedStyle(document.documentElement).getPropertyValue('--text-scale').trim() === '2'",
+        timeout=20_000)
+    page.wait_for_timeout(500)
+    # widget text doubled (16 px -> 32 px) and nothing overflows sideways
+    size = page.get_by_label("Numéro de client").evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+    assert size == pytest.approx(32, abs=1)
+    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1]
+    # panels now stack in one column (their left edges line up)
+    lefts = page.evaluate("[...document.querySelectorAll('main .panel')].map(e => e.getBoundingClientRect().left)")
+    assert len(set(round(x) for x in lefts)) == 1
+    page.screenshot(path=str(ARTIFACTS / "dashboard_fr_200.png"), full_page=True)
+
+
+def test_every_control_is_reachable_by_keyboard_with_a_visible_focus(page, server, known_clients):
+    _, ids = known_clients
+    page.goto(f"{server}?client={ids[2]}")  # nothing focused yet: Tab starts at the top
+    page.locator("p.decision").wait_for(timeout=20_000)
+    page.locator("summary").last.wait_for(timeout=20_000)
+    seen = []
+    for _ in range(8):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUSED_JS)
+        seen.append(focused["tag"])
+        assert focused["style"] == "solid" and focused["width"] >= 2, focused
+    assert seen[:5] == ["INPUT", "BUTTON", "SELECT", "SELECT", "SELECT"]
+    assert "SUMMARY" in seen  # the "Voir les données" tables open from the keyboard
+    # the language selector works from the keyboard alone
+    page.get_by_label("Langue").focus()
+    page.keyboard.press("ArrowDown")
+    page.wait_for_function("document.documentElement.lang === 'en'", timeout=20_000)
+
+
+def test_axe_audit_has_no_serious_or_critical_violation(page, server, known_clients):
+    axe = axe_path()
+    if axe is None:
+        pytest.skip("axe-core not found (set AXE_CORE_JS or run npm install --prefix .ci/node axe-core@4)")
+    _, ids = known_clients
+    open_client(page, server, ids[4])
+    page.locator("summary").first.click()  # audit an open data table too
+    page.add_script_tag(path=str(axe))
+    violations = page.evaluate("""async () => {
+        const r = await axe.run(document, {resultTypes: ['violations']});
+        return r.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length,
+                                       where: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
+    }""")
+    bad = [v for v in violations if v["impact"] in ("serious", "critical")]
+    assert not bad, bad
