@@ -1,0 +1,101 @@
+"""The pipeline builds every artefact from an empty folder, then skips what is up to date."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from scoring.model import CARD_FILE
+from scoring.paths import Paths
+from scoring.pipeline import features_reason, refresh_reason, run_steps, train_reason
+from scoring.registry import current_version, load_current
+from scoring.shap_cache import ACTIVE_FILE, ShapStore
+from scoring.training_config import TrainConfig
+
+#: The small_run fixture's settings (tests/conftest.py).
+SMALL = dict(clients=4000, new_clients=600, seed=11, fast=True)
+
+
+def _snapshot(paths: Paths) -> dict[str, int]:
+    """mtime of every artefact file (SQLite's transient -wal/-shm and the lock excluded)."""
+    files = [*paths.data_dir.rglob("*"), *paths.cache_dir.rglob("*")]
+    return {str(f): f.stat().st_mtime_ns for f in files
+            if f.is_file() and not f.name.endswith(("-wal", "-shm", ".lock"))}
+
+
+@pytest.fixture()
+def run_copy(small_run: Paths, tmp_path: Path) -> Paths:
+    """A private copy of the session's small run (copy2 keeps modification times)."""
+    shutil.copytree(small_run.data_dir, tmp_path / "data")
+    shutil.copytree(small_run.cache_dir, tmp_path / "cache")
+    return Paths(data_dir=tmp_path / "data", cache_dir=tmp_path / "cache")
+
+
+def test_pipeline_from_empty_dir_builds_every_artefact(small_run: Paths) -> None:
+    assert len(list(small_run.raw.glob("*.csv"))) == 8
+    assert small_run.features.is_file() and small_run.history_features.is_file()
+    version = current_version(small_run)
+    assert version is not None and (small_run.models / version / CARD_FILE).is_file()
+    # fast=True reached the training settings: the fingerprint matches them and only them
+    assert not train_reason(small_run, TrainConfig(seed=11, fast=True))[0]
+    assert train_reason(small_run, TrainConfig(seed=11, fast=False))[0]
+
+    active = (small_run.shap_cache / ACTIVE_FILE).read_text().strip()
+    assert active.startswith(version)
+    store = ShapStore.open(small_run)
+    try:
+        assert store.model_version == version and len(store.client_ids()) == 4600
+        ids = store.client_ids()[[0, 1234, 4599]]
+        rows = [store.features_row(int(cid)) for cid in ids]
+        expected = [float(store.model.predict_proba(r)[0]) for r in rows]
+        got = [store.lookup(int(cid)).probability for cid in ids]
+        np.testing.assert_allclose(got, expected, atol=1e-9)
+        history = store.history_features
+        assert history is not None and history.height > 0
+        with_history = int(history["SK_ID_CURR"][0])
+        assert store.history_row(with_history)["SK_ID_CURR"].item() == with_history
+    finally:
+        store.close()
+
+
+def test_second_run_skips_every_step_and_touches_nothing(run_copy: Paths) -> None:
+    before = _snapshot(run_copy)
+    outcomes = run_steps(run_copy, **SMALL)
+    assert [o.name for o in outcomes] == ["generate", "features", "train", "refresh-cache"]
+    assert [o.ran for o in outcomes] == [False] * 4, outcomes
+    assert _snapshot(run_copy) == before
+
+
+def test_newer_raw_file_makes_features_stale(run_copy: Paths) -> None:
+    assert not features_reason(run_copy)[0]
+    raw = run_copy.raw / "bureau.csv"
+    newer = run_copy.features.stat().st_mtime_ns + 5_000_000_000
+    os.utime(raw, ns=(newer, newer))
+    stale, reason = features_reason(run_copy)
+    assert stale and "bureau.csv" in reason
+    run_copy.history_features.unlink()
+    assert "history_features.parquet missing" in features_reason(run_copy)[1]
+
+
+def test_new_model_version_reruns_only_refresh_cache(run_copy: Paths) -> None:
+    """A model switched by hand (same training fingerprint) needs a new cache, nothing else."""
+    model = load_current(run_copy)
+    old_build = (run_copy.shap_cache / ACTIVE_FILE).read_text().strip()
+    model.version = "manual-v2"
+    model.save(run_copy.models / "manual-v2")
+    (run_copy.models / "CURRENT").write_text("manual-v2\n")
+    stale, reason = refresh_reason(run_copy)
+    assert stale and "manual-v2" in reason
+
+    outcomes = run_steps(run_copy, **SMALL)
+    assert [o.ran for o in outcomes] == [False, False, False, True], outcomes
+    assert not refresh_reason(run_copy)[0]
+    new_build = (run_copy.shap_cache / ACTIVE_FILE).read_text().strip()
+    assert new_build != old_build and new_build.startswith("manual-v2-")
+    store = ShapStore.open(run_copy)
+    assert store.model_version == "manual-v2"
+    store.close()
