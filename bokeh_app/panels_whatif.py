@@ -1,0 +1,505 @@
+"""What-if: edit the client's application in a form, re-score, compare "Avant" and "Après".
+
+The form lists the catalogue's editable raw fields (`scoring.catalogue.RAW_FIELDS`)
+except protected ones (family situation, children: never offered as a
+recourse), prefilled with the client's values in display units. Each field is
+checked as it changes (number, whole number, range, required, list value) with
+its message next to it; "Recalculer" does nothing but flag the fields while
+one is invalid. Only the fields that differ from the original are sent to
+`client.what_if`, which re-scores a private copy: edits live in this session
+and never reach the shared data, the SHAP cache or another session.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from bokeh.layouts import column, row
+from bokeh.models import (
+    Button, ColumnDataSource, Div, FactorRange, Label, Select, Span, TextInput,
+)
+from bokeh.plotting import figure
+
+from bokeh_app import panels_common as pc
+from bokeh_app.panels_i18n import fmt_number, fmt_pct, lang_or_default, t
+from bokeh_app.population import Population
+from scoring.service import Explanation, InvalidOverride
+
+#: Protected raw fields (by the catalogue's flag on their feature) are left out of the form.
+SHOW_PROTECTED_FIELDS = False
+#: Fields per row of the form.
+FIELDS_PER_ROW = 3
+ICON_GRANTED, ICON_REFUSED = "✓", "✗"
+EMPTY = ""
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One editable field as the form needs it (values in display units)."""
+
+    name: str
+    labels: dict[str, str]
+    kind: str  # "int" | "float" | "category"
+    minimum: float | None
+    maximum: float | None
+    categories: tuple[str, ...]
+    required: bool
+    feature: str  # feature column holding the client's current value
+
+    def label(self, lang: str) -> str:
+        return self.labels.get(lang) or self.labels.get("fr") or self.name
+
+
+def field_specs() -> list[FieldSpec]:
+    """The catalogue's editable raw fields, protected ones removed (empty without a catalogue)."""
+    try:
+        from scoring import catalogue
+    except ImportError:
+        return []
+    out = []
+    for name, spec in catalogue.RAW_FIELDS.items():
+        feature = spec.feature or name
+        entry = catalogue.CATALOGUE.get(feature)
+        if entry is not None and entry.protected and not SHOW_PROTECTED_FIELDS:
+            continue
+        out.append(FieldSpec(name, {"fr": spec.label_fr, "en": spec.label_en}, spec.kind,
+                             spec.minimum, spec.maximum, tuple(spec.categories), spec.required,
+                             feature))
+    return out
+
+
+def display_value(spec: FieldSpec, pop: Population, index: int) -> Any:
+    """The client's current value in the field's display unit (None when missing).
+
+    The feature column named by the catalogue holds it: either the raw value
+    itself (same name; converted with the catalogue's `from_raw`) or a feature
+    already in display units (e.g. EMPLOYMENT_YEARS for DAYS_EMPLOYED).
+    """
+    try:
+        col = pop.column(spec.feature)
+    except KeyError:
+        return None
+    v = col.values[index]
+    if col.kind == "categorical":
+        return None if v < 0 else col.categories[v]
+    if np.isnan(v):
+        return None
+    value: Any = float(v)
+    if spec.feature == spec.name:
+        from scoring import catalogue
+
+        value = catalogue.RAW_FIELDS[spec.name].from_raw(value)
+    if value is not None and spec.kind == "int":
+        value = int(round(value))
+    return value
+
+
+def text_of(value: Any, lang: str) -> str:
+    """A number as typed in a field: at most 2 decimals, no thousands separator, the
+    language's decimal mark."""
+    if value is None:
+        return EMPTY
+    if isinstance(value, str):
+        return value
+    text = (f"{int(value)}" if float(value).is_integer()
+            else f"{float(value):.2f}".rstrip("0").rstrip("."))
+    return text.replace(".", ",") if lang_or_default(lang) == "fr" else text
+
+
+def parse_field(spec: FieldSpec, text: str | None, lang: str) -> tuple[Any, str | None]:
+    """(value in display units, error message or None) for what the advisor typed or chose."""
+    raw = (text or "").strip().replace("\u202f", "").replace("\u00a0", "").replace(" ", "")
+    if raw == EMPTY:
+        return None, (t("field.required", lang) if spec.required else None)
+    if spec.kind == "category":
+        return raw, (None if raw in spec.categories else t("field.choice", lang))
+    try:
+        number = float(raw.replace(",", "."))
+    except ValueError:
+        return None, t("field.number", lang)
+    if not math.isfinite(number):
+        return None, t("field.number", lang)
+    if spec.kind == "int":
+        if not number.is_integer():
+            return None, t("field.integer", lang)
+        number = int(number)
+    if spec.minimum is not None and number < spec.minimum:
+        return number, t("field.min", lang, min=pc.format_feature_value(spec.name, spec.minimum,
+                                                                         lang))
+    if spec.maximum is not None and number > spec.maximum:
+        return number, t("field.max", lang, max=pc.format_feature_value(spec.name, spec.maximum,
+                                                                         lang))
+    return number, None
+
+
+def _catalogue_errors(values: dict[str, Any], lang: str) -> dict[str, str]:
+    """The catalogue's own check of the parsed values (the same rules the API applies)."""
+    try:
+        from scoring.catalogue import validate_overrides
+    except ImportError:
+        return {}
+    return dict(validate_overrides(values, lang))
+
+
+def contribution_rows(before: Explanation, after: Explanation, lang: str) -> dict[str, list]:
+    """Top factors of both explanations, paired: impact before, after, and the change."""
+    b = {c.feature: c for c in before.contributions}
+    a = {c.feature: c for c in after.contributions}
+    names = list(dict.fromkeys([*b, *a]))
+    names.sort(key=lambda n: -max(abs(b[n].shap) if n in b else 0, abs(a[n].shap) if n in a else 0))
+    out: dict[str, list] = {"factor": [], "before": [], "after": [], "change": []}
+    for n in names:
+        sb = b[n].shap if n in b else None
+        sa = a[n].shap if n in a else None
+        out["factor"].append(_label(n, (b.get(n) or a[n]).label, lang))
+        out["before"].append(_signed(sb, lang))
+        out["after"].append(_signed(sa, lang))
+        out["change"].append(_signed(None if sb is None or sa is None else sa - sb, lang))
+    return out
+
+
+def _label(name: str, fallback: str, lang: str) -> str:
+    """The catalogue's label in `lang` (so a language switch needs no new call to the client)."""
+    try:
+        from scoring.catalogue import CATALOGUE, label
+    except ImportError:
+        return fallback
+    return label(name, lang) if name in CATALOGUE else fallback
+
+
+def _signed(x: float | None, lang: str) -> str:
+    if x is None:
+        return "—"
+    text = fmt_number(abs(x), lang, 3)
+    return ("+" if x > 0 else "−" if x < 0 else "") + text
+
+
+class WhatIfPanel:
+    """The what-if form and its before/after comparison, for one session."""
+
+    def __init__(self, client: Any, population: Population, lang: str = "fr"):
+        self.client, self.pop = client, population
+        self.lang = lang_or_default(lang)
+        self.scale = 1.0
+        self.client_id: int | None = None
+        self.client_index: int | None = None
+        self.specs = field_specs()
+        self.original: dict[str, Any] = {}
+        self.errors: dict[str, str] = {}
+        self.result: Any = None  # the last WhatIf shown
+        self.css = pc.new_stylesheet()
+        self.sheets = [pc.house_stylesheet(), self.css]
+        self.title = Div(stylesheets=self.sheets)
+        self.help = Div(stylesheets=self.sheets)
+        self.inputs: dict[str, Any] = {}
+        self.messages: dict[str, Div] = {}
+        cells = []
+        for spec in self.specs:
+            if spec.kind == "category":
+                widget = Select(value=EMPTY, options=[], stylesheets=self.sheets)
+            else:
+                widget = TextInput(value=EMPTY, stylesheets=self.sheets)
+            widget.on_change("value", self._make_on_field(spec))
+            self.inputs[spec.name] = widget
+            self.messages[spec.name] = Div(text="", stylesheets=self.sheets)
+            cells.append(column(widget, self.messages[spec.name], sizing_mode="stretch_width"))
+        rows = [row(*cells[i:i + FIELDS_PER_ROW], sizing_mode="stretch_width")
+                for i in range(0, len(cells), FIELDS_PER_ROW)]
+        self.recompute_button = Button(button_type="primary", stylesheets=self.sheets)
+        self.reset_button = Button(stylesheets=self.sheets)
+        self.recompute_button.on_click(self.recompute)
+        self.reset_button.on_click(self.reset)
+        self.status = Div(stylesheets=self.sheets)
+        self.before_div = Div(stylesheets=self.sheets, sizing_mode="stretch_width")
+        self.after_div = Div(stylesheets=self.sheets, sizing_mode="stretch_width")
+        self.bar_source = ColumnDataSource({"y": [], "proba": [], "colour": [], "hatch": [],
+                                            "text": []})
+        fig = figure(height=170, sizing_mode="stretch_width", x_range=(0, 100),
+                     y_range=FactorRange(factors=["", " "]), tools="",
+                     toolbar_location=None)  # nothing focusable inside the role=img chart
+        pc.style_figure(fig)
+        fig.hbar(y="y", right="proba", height=0.6, source=self.bar_source, fill_color="colour",
+                 line_color=pc.TEXT, hatch_pattern="hatch", hatch_color="white", hatch_alpha=0.8)
+        fig.text(x="proba", y="y", text="text", source=self.bar_source, x_offset=6,
+                 text_baseline="middle", text_color=pc.TEXT)
+        self.threshold_span = Span(location=100 * population.threshold, dimension="height",
+                                   line_color=pc.CLIENT, line_width=2, line_dash="dashed")
+        self.threshold_label = Label(x=100 * population.threshold, y=2, y_units="screen",
+                                     x_offset=4, text="", text_color=pc.CLIENT,
+                                     background_fill_color="white", background_fill_alpha=0.9)
+        fig.add_layout(self.threshold_span)
+        fig.add_layout(self.threshold_label)
+        self.bars = fig
+        self.contrib_data: dict[str, list] = {}
+        self.contrib_table = Div(stylesheets=self.sheets, sizing_mode="stretch_width")
+        self.layout = column(
+            self.title, self.help, *rows,
+            row(self.recompute_button, self.reset_button), self.status,
+            row(self.before_div, self.after_div, sizing_mode="stretch_width"),
+            self.bars, self.contrib_table, sizing_mode="stretch_width",
+        )
+        self._apply_texts()
+
+    # -- public interface
+    def set_client(self, client_id: int) -> None:
+        """Load a client: the form shows its values and the "Avant" side its current score."""
+        self.client_id = int(client_id)
+        try:
+            self.client_index = self.pop.index_of(client_id)
+        except KeyError:
+            self.client_index = None
+        self.original = {}
+        for spec in self.specs:
+            value = (display_value(spec, self.pop, self.client_index)
+                     if self.client_index is not None else None)
+            # the original is what the form shows, so an untouched field never counts as edited
+            shown = text_of(value, self.lang)
+            parsed, error = parse_field(spec, shown, self.lang)
+            self.original[spec.name] = value if error else parsed
+        try:
+            self.before = self.client.explanation(self.client_id, lang=self.lang)
+        except Exception as exc:  # noqa: BLE001 - unknown client or service down: say so, keep going
+            self.client_id, self.before, self.result = None, None, None
+            self.status.text = self._status(t("whatif.error", self.lang, message=str(exc)),
+                                            alert=True)
+            self.before_div.text = self.after_div.text = ""
+            self.bar_source.data = {k: [] for k in self.bar_source.data}
+            self._show_contributions({"factor": [], "before": [], "after": [], "change": []})
+            return
+        self.reset()
+
+    def set_language(self, lang: str) -> None:
+        self.lang = lang_or_default(lang)
+        self._apply_texts()
+        self._revalidate_all()
+        if self.client_id is not None:  # labels are re-read from the catalogue: no new call
+            if self.result is not None:
+                self._show_result(self.result)
+            else:
+                self._show_before_only()
+
+    def set_text_scale(self, scale: float) -> None:
+        self.scale = pc.clamp_scale(scale)
+        self.css.css = pc.widget_css(self.scale)
+        pc.scale_figure(self.bars, self.scale)
+        pc.scale_texts([self.threshold_label], self.scale)
+        self.bars.height = round(170 * self.scale)
+        self._apply_texts()
+        if self.client_id is not None:
+            self._show_before_only() if self.result is None else self._show_result(self.result)
+
+    # -- actions
+    def reset(self) -> None:
+        """Back to the client's original values and score; nothing edited remains."""
+        for spec in self.specs:
+            self.inputs[spec.name].value = text_of(self.original.get(spec.name), self.lang)
+        self.errors = {}
+        for div in self.messages.values():
+            div.text = ""
+        self.result = None
+        self.status.text = self._status(t("whatif.pending", self.lang))
+        self._show_before_only()
+
+    def current_values(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """(parsed values, per-field errors) of the whole form; see `_check`."""
+        values, errors = {}, {}
+        for spec in self.specs:
+            value, error = self._check(spec, self.inputs[spec.name].value)
+            values[spec.name] = value
+            if error:
+                errors[spec.name] = error
+        return values, errors
+
+    def _check(self, spec: FieldSpec, text: str | None) -> tuple[Any, str | None]:
+        """Parse one field. A field left at the client's recorded value is never an error
+        (a missing or unusual recorded value is not the advisor's input)."""
+        value, error = parse_field(spec, text, self.lang)
+        if error and (text or "").strip() == text_of(self.original.get(spec.name), self.lang):
+            return self.original.get(spec.name), None
+        return value, error
+
+    def overrides(self) -> dict[str, Any]:
+        """The fields that differ from the client's original values."""
+        values, _ = self.current_values()
+        return {k: v for k, v in values.items() if not _same(v, self.original.get(k))}
+
+    def recompute(self) -> None:
+        """Re-score with the edited fields, unless one is invalid (then nothing is called)."""
+        if self.client_id is None:
+            return
+        values, errors = self.current_values()
+        changed = {k: v for k, v in values.items() if not _same(v, self.original.get(k))}
+        if not errors:
+            errors = {k: v for k, v in _catalogue_errors(changed, self.lang).items()
+                      if k in self.inputs}
+        self._show_errors(errors)
+        if errors:
+            self.status.text = self._status(t("whatif.invalid", self.lang), alert=True)
+            return
+        if not changed:
+            self.result = None
+            self._show_before_only()
+            self.status.text = self._status(t("whatif.no_change", self.lang))
+            return
+        try:
+            result = self.client.what_if(self.client_id, changed, lang=self.lang)
+        except InvalidOverride as exc:
+            self._show_errors({k: v for k, v in exc.errors.items() if k in self.inputs})
+            self.status.text = self._status(t("whatif.invalid", self.lang) + " "
+                                            + "; ".join(exc.errors.values()), alert=True)
+            return
+        except Exception as exc:  # noqa: BLE001 - the advisor sees the reason, the page survives
+            self.status.text = self._status(t("whatif.error", self.lang, message=str(exc)),
+                                            alert=True)
+            return
+        self.result = result
+        self._show_result(result)
+
+    # -- internals
+    def _make_on_field(self, spec: FieldSpec):
+        def on_change(_attr: str, _old: Any, new: str) -> None:
+            self._show_field_error(spec.name, self._check(spec, new)[1])
+        return on_change
+
+    def _revalidate_all(self) -> None:
+        for spec in self.specs:
+            value = self.inputs[spec.name].value
+            if self.messages[spec.name].text:
+                self._show_field_error(spec.name, self._check(spec, value)[1])
+
+    def _show_errors(self, errors: dict[str, str]) -> None:
+        for name in self.inputs:
+            self._show_field_error(name, errors.get(name))
+
+    def _show_field_error(self, name: str, error: str | None) -> None:
+        if error:
+            self.errors[name] = error
+            self.messages[name].text = (f"<span role='alert' style='color:{pc.REFUSED};"
+                                        f"font-weight:bold'>⚠ {_esc(error)}</span>")
+        else:
+            self.errors.pop(name, None)
+            self.messages[name].text = ""
+
+    def _decision(self, refused: bool) -> str:
+        return (f"{ICON_REFUSED} {t('whatif.refused', self.lang)}" if refused
+                else f"{ICON_GRANTED} {t('whatif.granted', self.lang)}")
+
+    def _side_html(self, heading: str, expl: Explanation | None) -> str:
+        lang = self.lang
+        if expl is None:
+            body = f"<p>{_esc(t('whatif.pending', lang))}</p>"
+        else:
+            s = expl.score
+            body = (f"<p>{_esc(t('whatif.probability', lang))} : <b>{fmt_pct(s.probability, lang)}"
+                    f"</b><br>{_esc(t('whatif.decision', lang))} : <b>{_esc(self._decision(s.refused))}"
+                    f"</b><br>{_esc(t('whatif.threshold', lang))} : {fmt_pct(s.threshold, lang)}</p>")
+            if lang == "en":
+                body = body.replace(" : ", ": ")
+        return pc.heading(3, heading, self.scale) + body
+
+    def _bars_data(self, expls: list[tuple[str, Explanation]]) -> dict[str, list]:
+        data: dict[str, list] = {"y": [], "proba": [], "colour": [], "hatch": [], "text": []}
+        for heading, e in expls:
+            s = e.score
+            data["y"].append(heading)
+            data["proba"].append(100.0 * s.probability)
+            data["colour"].append(pc.REFUSED if s.refused else pc.GRANTED)
+            data["hatch"].append("/" if s.refused else " ")
+            data["text"].append(f"{fmt_pct(s.probability, self.lang)} {self._decision(s.refused)}")
+        return data
+
+    def _show_before_only(self) -> None:
+        if self.client_id is None:
+            return
+        before = t("whatif.before", self.lang)
+        self.before_div.text = self._side_html(before, self.before)
+        self.after_div.text = self._side_html(t("whatif.after", self.lang), None)
+        self.bars.y_range.factors = [before]
+        self.bar_source.data = self._bars_data([(before, self.before)])
+        self._label_bars([(before, self.before)])
+        self._show_contributions(contribution_rows(self.before, self.before, self.lang))
+
+    def _show_result(self, result: Any) -> None:
+        lang = self.lang
+        before_h, after_h = t("whatif.before", lang), t("whatif.after", lang)
+        self.before_div.text = self._side_html(before_h, result.before)
+        self.after_div.text = self._side_html(after_h, result.after)
+        self.bars.y_range.factors = [after_h, before_h]
+        self.bar_source.data = self._bars_data([(before_h, result.before),
+                                                (after_h, result.after)])
+        self._label_bars([(before_h, result.before), (after_h, result.after)])
+        self._show_contributions(contribution_rows(result.before, result.after, lang))
+        b, a = result.before.score, result.after.score
+        self.status.text = self._status(t(
+            "whatif.done", lang, n=len(result.overrides), before=fmt_pct(b.probability, lang),
+            after=fmt_pct(a.probability, lang), decision_before=self._decision(b.refused),
+            decision_after=self._decision(a.refused)))
+
+    def _label_bars(self, items: list[tuple[str, Explanation]]) -> None:
+        """The probability bars in words (the chart's text alternative)."""
+        lang = self.lang
+        words = " ".join(t("whatif.gauge_summary", lang, heading=h,
+                           proba=fmt_pct(e.score.probability, lang),
+                           threshold=fmt_pct(e.score.threshold, lang),
+                           decision=self._decision(e.score.refused)) for h, e in items)
+        self.bars.html_attributes = {"role": "img", "aria-label": words}
+
+    def _show_contributions(self, rows: dict[str, list]) -> None:
+        """How the top contributions moved, as a table (log-odds; + pushes toward refusal)."""
+        lang = self.lang
+        self.contrib_data = rows
+        headers = [t(k, lang) for k in ("whatif.contrib", "whatif.contrib_before",
+                                        "whatif.contrib_after", "whatif.contrib_change")]
+        self.contrib_table.text = pc.html_table(
+            t("whatif.contrib_caption", lang), headers,
+            zip(rows["factor"], rows["before"], rows["after"], rows["change"]))
+
+    def _status(self, text: str, alert: bool = False) -> str:
+        role = "alert" if alert else "status"
+        colour = pc.REFUSED if alert else pc.TEXT
+        return f"<p role='{role}' aria-live='polite' style='color:{colour}'>{_esc(text)}</p>"
+
+    def _apply_texts(self) -> None:
+        lang = self.lang
+        self.title.text = pc.heading(2, t("whatif.title", lang), self.scale)
+        self.help.text = f"<p>{_esc(t('whatif.help', lang))}</p>"
+        for spec in self.specs:
+            widget = self.inputs[spec.name]
+            widget.title = spec.label(lang)
+            if spec.kind == "category":
+                cats = list(spec.categories)
+                current = widget.value
+                if current not in cats and current != EMPTY:
+                    cats.append(current)
+                widget.options = [(EMPTY, t("field.empty_choice", lang))] + [
+                    (c, pc.format_feature_value(spec.name, c, lang)) for c in cats]
+            else:
+                widget.value = _retype(widget.value, lang)
+        self.recompute_button.label = t("whatif.recompute", lang)
+        self.reset_button.label = t("whatif.reset", lang)
+        self.bars.xaxis[0].axis_label = t("whatif.bar_label", lang)
+        self.threshold_label.text = f"{t('whatif.threshold', lang)} {fmt_pct(self.pop.threshold, lang)}"
+
+
+def _retype(text: str, lang: str) -> str:
+    """Switch a plain number's decimal mark to the language's (other text is left as typed)."""
+    try:
+        number = float(text.replace(",", "."))
+    except ValueError:
+        return text
+    return text_of(number, lang) if math.isfinite(number) else text
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    if isinstance(a, str) or isinstance(b, str):
+        return a == b
+    return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-9)
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
