@@ -135,13 +135,19 @@ def parse_field(spec: FieldSpec, text: str | None, lang: str) -> tuple[Any, str 
     return number, None
 
 
-def _catalogue_errors(values: dict[str, Any], lang: str) -> dict[str, str]:
-    """The catalogue's own check of the parsed values (the same rules the API applies)."""
-    try:
-        from scoring.catalogue import validate_overrides
-    except ImportError:
-        return {}
-    return dict(validate_overrides(values, lang))
+def _display_to_raw(values: dict[str, Any]) -> dict[str, Any]:
+    """Form values are in display units (years of employment); the service takes raw
+    column values (negative days), exactly as the API does."""
+    from scoring.catalogue import RAW_FIELDS, display_to_raw
+
+    return display_to_raw({k: v for k, v in values.items() if k in RAW_FIELDS})
+
+
+def _catalogue_errors(raw_values: dict[str, Any], lang: str) -> dict[str, str]:
+    """The catalogue's own check of the raw values (the same rules the API applies)."""
+    from scoring.catalogue import validate_overrides
+
+    return dict(validate_overrides(raw_values, lang))
 
 
 def contribution_rows(before: Explanation, after: Explanation, lang: str) -> dict[str, list]:
@@ -332,8 +338,9 @@ class WhatIfPanel:
             return
         values, errors = self.current_values()
         changed = {k: v for k, v in values.items() if not _same(v, self.original.get(k))}
+        raw_changed = _display_to_raw(changed) if not errors else {}
         if not errors:
-            errors = {k: v for k, v in _catalogue_errors(changed, self.lang).items()
+            errors = {k: v for k, v in _catalogue_errors(raw_changed, self.lang).items()
                       if k in self.inputs}
         self._show_errors(errors)
         if errors:
@@ -345,7 +352,7 @@ class WhatIfPanel:
             self.status.text = self._status(t("whatif.no_change", self.lang))
             return
         try:
-            result = self.client.what_if(self.client_id, changed, lang=self.lang)
+            result = self.client.what_if(self.client_id, raw_changed, lang=self.lang)
         except InvalidOverride as exc:
             self._show_errors({k: v for k, v in exc.errors.items() if k in self.inputs})
             self.status.text = self._status(t("whatif.invalid", self.lang) + " "

@@ -472,3 +472,27 @@ def test_panels_on_a_real_run(small_run, tmp_path):
         assert np.array_equal(pop.proba, snapshot)
     finally:
         client.close()
+
+
+def test_years_of_employment_edit_reaches_the_real_service_in_raw_days(small_run, tmp_path):
+    """The form speaks years; the service and the API speak the raw column (negative days)."""
+    from scoring.client_inprocess import InProcessClient
+    from scoring.prediction_log import PredictionLog
+
+    log = PredictionLog(tmp_path / "log.sqlite")
+    client = InProcessClient(small_run, prediction_log=log)
+    try:
+        pop = Population.from_store(client.store)
+        years = client.store.features["EMPLOYMENT_YEARS"].to_numpy()
+        row = int(np.flatnonzero(np.isfinite(years) & (years > 1))[0])
+        cid = int(pop.ids[row])
+        panel = WhatIfPanel(client, pop)
+        panel.set_client(cid)
+        panel.inputs["DAYS_EMPLOYED"].value = "0,5"
+        panel.recompute()
+        assert panel.result is not None, panel.status.text
+        sent = log.tail(1)[0]
+        assert sent["client_id"] == cid
+        assert sent["overrides"] == {"DAYS_EMPLOYED": pytest.approx(-0.5 * 365.25, abs=1)}
+    finally:
+        client.close()
