@@ -15,3 +15,7 @@ def on_server_loaded(server_context) -> None:
         log.warning("dashboard started without scoring artefacts: %s", exc)
     else:
         log.info("dashboard ready: %d clients", len(shared.index))
+        if shared.population is not None:
+            from bokeh_app.population import warm_up
+
+            log.info("comparison panels warmed up: %s", warm_up(shared.population))

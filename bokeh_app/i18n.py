@@ -100,7 +100,10 @@ STRINGS: dict[str, dict[str, str]] = {
             "Les barres à droite du zéro (rayées, signe +) poussent vers le refus ; "
             "celles à gauche (pleines, signe −) poussent vers l'accord. "
             "Plus la barre est longue, plus la caractéristique pèse pour ce client. "
-            "« Autres facteurs » additionne toutes les caractéristiques non affichées."
+            "« Autres facteurs » additionne toutes les caractéristiques non affichées. "
+            "† marque une caractéristique protégée (âge, genre, situation familiale…) : "
+            "le modèle en tient compte, mais elle n'est jamais un motif de la décision "
+            "ni une piste d'amélioration à présenter au client."
         ),
         "contrib_summary": (
             "Graphique : pour le client {client_id}, {n_refusal} des {n} principaux facteurs "
@@ -214,7 +217,9 @@ STRINGS: dict[str, dict[str, str]] = {
             "Bars right of zero (striped, + sign) push toward refusal; bars left of zero "
             "(solid, − sign) push toward acceptance. The longer the bar, the more the "
             "characteristic weighs for this client. “Other factors” adds up every "
-            "characteristic not shown."
+            "characteristic not shown. † marks a protected characteristic (age, gender, "
+            "family status…): the model takes it into account, but it is never a reason "
+            "for the decision nor a way to improve it to offer the client."
         ),
         "contrib_summary": (
             "Chart: for client {client_id}, {n_refusal} of the {n} main factors push toward "

@@ -553,4 +553,8 @@ def open_session(doc: Document, arguments: dict[str, list[bytes]],
         if not isinstance(exc, UserError):
             log.exception("dashboard could not load its data")
         return build_error_document(doc, exc, kwargs.get("lang", DEFAULT_LANG))
+    if not panels and shared.population is not None:
+        from bokeh_app.panels import population_panels
+
+        panels = population_panels(shared.population)
     return build_document(doc, shared.client, index=shared.index, panels=panels, **kwargs)

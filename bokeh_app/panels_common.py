@@ -46,8 +46,11 @@ def px(size: float, scale: float) -> str:
 def widget_css(scale: float) -> str:
     """CSS for every widget of a panel: Bokeh widgets and tables read these variables."""
     size = px(BASE_FONT, scale)
+    # a <select> is as wide as its longest option: cap it so 200 % text never scrolls sideways
     return (f":host {{ --bokeh-font-size: {size}; --font-size: {size}; "
-            f"--data-table-font-size: {size}; font-size: {size}; color: {TEXT}; }}")
+            f"--data-table-font-size: {size}; font-size: {size}; color: {TEXT}; "
+            f"min-width: 0; max-width: 100%; }} "
+            f"select {{ max-width: 100%; min-width: 0; text-overflow: ellipsis; }}")
 
 
 def new_stylesheet(scale: float = 1.0) -> InlineStyleSheet:

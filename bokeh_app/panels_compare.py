@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from bokeh.layouts import column, row
+from bokeh.layouts import column
 from bokeh.models import (
     BasicTicker, ColumnDataSource, Div, FixedTicker, HoverTool, Label, Legend, LegendItem, Select,
     Span,
@@ -199,7 +199,7 @@ class ComparePanel:
         self.feature_select.on_change("value", self._on_feature)
         self.group_select.on_change("value", self._on_group)
         self.layout = column(
-            self.title, row(self.feature_select, self.group_select, sizing_mode="stretch_width"),
+            self.title, column(self.feature_select, self.group_select, sizing_mode="stretch_width"),
             self.figure, self.summary, self.note, self.table,
             sizing_mode="stretch_width",
         )

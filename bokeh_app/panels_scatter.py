@@ -205,7 +205,7 @@ class ScatterPanel:
         self.source.selected.on_change("indices", self._on_indices)
         self.figure.on_event(SelectionGeometry, self._on_geometry)
         self.layout = column(
-            self.title, row(self.x_select, self.y_select, sizing_mode="stretch_width"),
+            self.title, column(self.x_select, self.y_select, sizing_mode="stretch_width"),
             self.help, self.figure, self.summary, self.table,
             self.brush_title, self.keyboard_help,
             row(*self.bounds.values(), sizing_mode="stretch_width"), self.bounds_message,

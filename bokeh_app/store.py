@@ -12,6 +12,7 @@ their own with `set_client_factory`.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Callable
@@ -20,8 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
+from bokeh_app.population import Population
 from scoring.paths import Paths
 from scoring.service import ScoringClient
+
+log = logging.getLogger("scoring.dashboard")
 
 ENV_API_URL = "SCORING_API_URL"
 ENV_DATA_DIR = "SCORING_DATA_DIR"
@@ -91,6 +95,24 @@ class Shared:
 
     client: ScoringClient
     index: ClientIndex
+    #: Every client's features and score for the comparison panels (None: not available).
+    population: Population | None = None
+
+
+def population_for(client: ScoringClient) -> Population | None:
+    """The population behind the comparison panels, read from the client's own store when it
+    has one (no second copy of the feature table), else from the artefacts on disk.
+
+    Without it the dashboard still explains one client; the panels are left out.
+    """
+    store = getattr(client, "store", None)
+    try:
+        if store is not None:
+            return Population.from_store(store)
+        return Population.from_paths(paths_from_env())
+    except Exception as exc:  # noqa: BLE001 - a missing population only hides the panels
+        log.warning("comparison panels disabled: %s", exc)
+        return None
 
 
 _lock = threading.Lock()
@@ -113,5 +135,6 @@ def shared() -> Shared:
         with _lock:
             if _shared is None:
                 client = _factory()
-                _shared = Shared(client=client, index=ClientIndex(client.client_ids()))
+                _shared = Shared(client=client, index=ClientIndex(client.client_ids()),
+                                 population=population_for(client))
     return _shared

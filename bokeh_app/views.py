@@ -15,7 +15,8 @@ from typing import Any
 from bokeh_app import gauge, palette
 from bokeh_app.i18n import fmt_number, fmt_percent, fmt_points, fmt_signed, risk_label, t
 from scoring.decision import distance_to_threshold_points, risk_band_edges
-from scoring.service import Explanation, Score
+from scoring import catalogue
+from scoring.service import Contribution, Explanation, Score
 
 #: Index of the band edge that is the decision threshold (levels 0-3 lie below it).
 THRESHOLD_EDGE = 4
@@ -182,6 +183,16 @@ def _unique(labels: list[str]) -> list[str]:
     return out
 
 
+#: Marks a protected attribute (never a reason nor a recourse); the reading note explains it.
+PROTECTED_MARK = "\u2020"
+
+
+def protected_label(contribution: Contribution) -> str:
+    """The contribution's label, marked when the catalogue says the feature is protected."""
+    entry = catalogue.CATALOGUE.get(contribution.feature)
+    return f"{contribution.label} {PROTECTED_MARK}" if entry is not None and entry.protected else contribution.label
+
+
 def contributions_view(expl: Explanation, n_features: int | None, lang: str) -> dict[str, Any]:
     """Bars of the client's top contributions plus "other factors", with summary and table.
 
@@ -189,8 +200,8 @@ def contributions_view(expl: Explanation, n_features: int | None, lang: str) -> 
     """
     contribs = list(expl.contributions)
     client_id = expl.score.client_id
-    labels = [f"{c.label} : {c.display_value}" if lang == "fr" else f"{c.label}: {c.display_value}"
-              for c in contribs]
+    labels = [f"{protected_label(c)} : {c.display_value}" if lang == "fr"
+              else f"{protected_label(c)}: {c.display_value}" for c in contribs]
     shap = [float(c.shap) for c in contribs]
     n_other = max((n_features or len(contribs)) - len(contribs), 0)
     if expl.other_factors != 0 or n_other:
@@ -224,7 +235,7 @@ def contributions_view(expl: Explanation, n_features: int | None, lang: str) -> 
                      top_direction=t("toward_refusal" if top.shap > 0 else "toward_acceptance", lang))
     else:
         sentence = t("contrib_summary_empty", lang)
-    rows = [(str(i + 1), c.label, c.display_value, fmt_signed(c.shap, lang),
+    rows = [(str(i + 1), protected_label(c), c.display_value, fmt_signed(c.shap, lang),
              t("toward_refusal" if c.shap > 0 else "toward_acceptance", lang))
             for i, c in enumerate(main)]
     if len(factors) > len(main):

@@ -145,7 +145,7 @@ def test_opening_clients_updates_every_panel(fake):
     data = dash.contrib_source.data
     assert len(data["factor"]) == 11 and data["factor"] != first_factors
     for c, factor, shap in zip(expl.contributions, data["factor"], data["shap"]):
-        assert factor == f"{c.label} : {c.display_value}" and shap == pytest.approx(c.shap)
+        assert factor == f"{views.protected_label(c)} : {c.display_value}" and shap == pytest.approx(c.shap)
     assert data["factor"][-1].startswith("Autres facteurs")
     assert data["shap"][-1] == pytest.approx(expl.other_factors)
     # direction by position, sign, hatch and words, not colour only
@@ -567,3 +567,27 @@ def test_served_page_without_artefacts_says_which_command_builds_them(run_paths:
     assert title == "Prêt à dépenser — Score client"
     shown = plain(" ".join(texts))
     assert "python main.py pipeline" in shown and "Traceback" not in shown
+
+
+def test_protected_attributes_are_marked_in_the_explanation(small_run):
+    """Age or gender may weigh in the score, but the advisor sees they are never a reason."""
+    from bokeh_app import views
+    from scoring import catalogue
+    from scoring.client_inprocess import InProcessClient
+
+    client = InProcessClient(small_run)
+    try:
+        for cid in client.client_ids()[:50]:
+            expl = client.explanation(cid, top=20)
+            protected = [c for c in expl.contributions if catalogue.CATALOGUE[c.feature].protected]
+            if protected:
+                break
+        else:
+            pytest.skip("no protected feature among the top factors of the first clients")
+        view = views.contributions_view(expl, len(client.store.feature_names), "fr")
+        marked = [f for f in view["data"]["factor"] if views.PROTECTED_MARK in f]
+        assert len(marked) == len(protected)
+        assert all(views.PROTECTED_MARK not in f for f in view["data"]["factor"]
+                   if not any(f.startswith(c.label + " ") for c in protected))
+    finally:
+        client.close()
