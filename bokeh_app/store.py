@@ -17,7 +17,6 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -28,8 +27,6 @@ from scoring.service import ScoringClient
 log = logging.getLogger("scoring.dashboard")
 
 ENV_API_URL = "SCORING_API_URL"
-ENV_DATA_DIR = "SCORING_DATA_DIR"
-ENV_CACHE_DIR = "SCORING_CACHE_DIR"
 #: The command that builds every missing artefact (shown on the page when something is missing).
 BUILD_COMMAND = "python main.py pipeline"
 #: Most suggestions sent to the browser for one typed prefix.
@@ -38,11 +35,7 @@ MAX_SUGGESTIONS = 50
 
 def paths_from_env() -> Paths:
     """The run's artefact roots, as `main.py serve` passes them through the environment."""
-    default = Paths()
-    return Paths(
-        data_dir=Path(os.environ.get(ENV_DATA_DIR) or default.data_dir),
-        cache_dir=Path(os.environ.get(ENV_CACHE_DIR) or default.cache_dir),
-    )
+    return Paths.from_env()
 
 
 def default_client_factory() -> ScoringClient:

@@ -14,9 +14,11 @@ with a generic 500, and the service keeps serving.
 
 import argparse
 import json
+import os
 import re
 import time
 import traceback
+from pathlib import Path as FilePath
 from typing import Any, Literal
 
 from fastapi import FastAPI, Path, Query, Request
@@ -29,6 +31,7 @@ from scoring.api_models import field_errors, score_request_model, what_if_reques
 from scoring.client_inprocess import InProcessClient
 from scoring.errors import ArtefactMissing, UserError
 from scoring.paths import Paths
+from scoring.prediction_log import PredictionLog
 from scoring.progress import log
 from scoring.service import Explanation, InvalidOverride, Score, UnknownClient, WhatIf, to_dict
 
@@ -333,12 +336,37 @@ def create_app(paths: Paths, client: InProcessClient | None = None, *,
     return app
 
 
-def cli_api(args: argparse.Namespace, paths: Paths) -> int:
-    """`python main.py api [--host 127.0.0.1] [--port 8000]`: serve the API with uvicorn."""
+#: A worker process writes the prediction log here when set (benchmarks keep theirs apart).
+ENV_PREDICTION_LOG = "SCORING_PREDICTION_LOG"
+
+
+def app_from_env() -> FastAPI:
+    """App factory for uvicorn worker processes: each loads the run named by the environment."""
+    paths = Paths.from_env()
+    log_path = os.environ.get(ENV_PREDICTION_LOG)
+    if not log_path:
+        return create_app(paths)
+    client = InProcessClient(paths, source="api", prediction_log=PredictionLog(FilePath(log_path)))
+    return create_app(paths, client=client)
+
+
+def run_server(paths: Paths, host: str, port: int, workers: int = 1,
+               log_level: str = "info", prediction_log: FilePath | None = None) -> None:
+    """Serve with uvicorn; several workers each load the artefacts and share the port."""
     import uvicorn
 
-    app = create_app(paths)
-    log.info("scoring API on http://%s:%d (docs: /docs), model %s", args.host, args.port,
-             app.state.client.store.model_version)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
+    os.environ.update(paths.to_env())
+    if prediction_log is not None:
+        os.environ[ENV_PREDICTION_LOG] = str(prediction_log)
+    uvicorn.run("scoring.api:app_from_env", factory=True, host=host, port=port,
+                workers=workers, log_level=log_level, access_log=False)
+
+
+def cli_api(args: argparse.Namespace, paths: Paths) -> int:
+    """`python main.py api [--host 127.0.0.1] [--port 8000] [--workers N]`: serve the API."""
+    from scoring.shap_cache import ShapStore
+
+    ShapStore.open(paths).close()  # fail here, with a clear message, before forking workers
+    log.info("scoring API on http://%s:%d (docs: /docs), %d worker(s)", args.host, args.port, args.workers)
+    run_server(paths, args.host, args.port, workers=args.workers)
     return 0

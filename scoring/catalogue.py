@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from scoring.schema import CATEGORIES, DAYS_NOT_APPLICABLE
+from scoring.schema import DAYS_NOT_APPLICABLE
 
 YEAR_DAYS = 365.25
 NNBSP = "\u202f"  # narrow no-break space: French thousands separator and before units

@@ -91,6 +91,8 @@ def _add_api(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("api", help="serve the HTTP scoring API (FastAPI + uvicorn)")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--workers", type=int, default=1,
+                   help="server processes; each loads the artefacts (default: %(default)s)")
     p.set_defaults(handler="scoring.api:cli_api")
 
 
@@ -108,6 +110,7 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--real-size", action="store_true",
                    help="use the real Kaggle size (307,511 + 48,744 clients)")
     p.add_argument("--repeat", type=int, default=200, help="requests per latency measurement")
+    p.add_argument("--workers", type=int, default=1, help="API server processes (bench api)")
     p.add_argument("--output", type=Path, default=None, help="also write the figures as JSON here")
     p.set_defaults(handler="scoring.benchmarks:cli_bench")
 

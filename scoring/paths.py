@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+#: How a server process (bokeh serve, uvicorn workers) learns the run's roots.
+ENV_DATA_DIR = "SCORING_DATA_DIR"
+ENV_CACHE_DIR = "SCORING_CACHE_DIR"
 
 
 @dataclass(frozen=True)
@@ -14,6 +18,20 @@ class Paths:
 
     data_dir: Path = REPO_ROOT / "data"
     cache_dir: Path = REPO_ROOT / "cache"
+
+    @classmethod
+    def from_env(cls) -> Paths:
+        """The roots passed through SCORING_DATA_DIR / SCORING_CACHE_DIR (defaults otherwise)."""
+        default = cls()
+        return cls(
+            data_dir=Path(os.environ.get(ENV_DATA_DIR) or default.data_dir),
+            cache_dir=Path(os.environ.get(ENV_CACHE_DIR) or default.cache_dir),
+        )
+
+    def to_env(self) -> dict[str, str]:
+        """Environment variables that make `from_env` in a child process return these roots."""
+        return {ENV_DATA_DIR: str(Path(self.data_dir).resolve()),
+                ENV_CACHE_DIR: str(Path(self.cache_dir).resolve())}
 
     @property
     def raw(self) -> Path:

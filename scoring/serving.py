@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 from scoring.paths import REPO_ROOT, Paths
 from scoring.progress import log
@@ -46,9 +45,7 @@ def serve_command(args: argparse.Namespace, paths: Paths) -> tuple[list[str], di
         argv += ["--allow-websocket-origin", origin]
     if args.show:
         argv.append("--show")
-    env = dict(os.environ)
-    env["SCORING_DATA_DIR"] = str(Path(paths.data_dir).resolve())
-    env["SCORING_CACHE_DIR"] = str(Path(paths.cache_dir).resolve())
+    env = dict(os.environ) | paths.to_env()
     return argv, env
 
 

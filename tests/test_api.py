@@ -496,19 +496,34 @@ def test_schemathesis_finds_no_server_error(app) -> None:
 
 def test_cli_api_serves_on_loopback_by_default(small_run: Paths, monkeypatch: pytest.MonkeyPatch,
                                                tmp_path: Path) -> None:
+    """uvicorn gets the app factory; each worker builds the app for the run named by the env."""
     import uvicorn
 
+    from scoring.api import ENV_PREDICTION_LOG, app_from_env
     from scoring.cli import build_parser
 
     calls = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
+    for name in ("SCORING_DATA_DIR", "SCORING_CACHE_DIR"):
+        monkeypatch.delenv(name, raising=False)
     args = build_parser().parse_args(["api"])
     local = Paths(data_dir=small_run.data_dir, cache_dir=small_run.cache_dir)
-    monkeypatch.setattr("scoring.api.InProcessClient",
-                        lambda paths, source: InProcessClient(paths, source=source,
-                                                              prediction_log=PredictionLog(tmp_path / "l.sqlite")))
     assert cli_api(args, local) == 0
     (app, kw), = calls
-    assert (kw["host"], kw["port"]) == ("127.0.0.1", 8000)
-    assert TestClient(app).get("/health").json()["status"] == "ok"
+    assert app == "scoring.api:app_from_env" and kw["factory"] is True
+    assert (kw["host"], kw["port"], kw["workers"]) == ("127.0.0.1", 8000, 1)
+    monkeypatch.setenv(ENV_PREDICTION_LOG, str(tmp_path / "l.sqlite"))
+    health = TestClient(app_from_env()).get("/health").json()
+    from scoring.registry import current_version
+
+    assert health["status"] == "ok" and health["model_version"] == current_version(local)
     assert isinstance(args, argparse.Namespace)
+
+
+def test_cli_api_refuses_to_start_without_artefacts(tmp_path: Path) -> None:
+    from scoring.cli import build_parser
+    from scoring.errors import UserError
+
+    args = build_parser().parse_args(["api"])
+    with pytest.raises(UserError):
+        cli_api(args, Paths(data_dir=tmp_path / "data", cache_dir=tmp_path / "cache"))

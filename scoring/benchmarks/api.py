@@ -60,9 +60,10 @@ def _percentiles(seconds: list[float]) -> dict[str, float]:
             "max_ms": round(float(ms.max()), 2), "n": int(ms.size)}
 
 
-def _start_server(paths: Paths, log_path: Path, port: int, stderr_path: Path) -> subprocess.Popen:
+def _start_server(paths: Paths, log_path: Path, port: int, stderr_path: Path,
+                  workers: int = 1) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "scoring.benchmarks.api", "--serve", str(paths.data_dir), str(paths.cache_dir),
-           str(port), str(log_path)]
+           str(port), str(log_path), str(workers)]
     with open(stderr_path, "w") as stderr:  # a file, not a pipe: a chatty server never blocks
         return subprocess.Popen(cmd, cwd=str(Path(__file__).resolve().parents[2]), stdout=subprocess.DEVNULL,
                                 stderr=stderr)
@@ -203,7 +204,8 @@ def run(args: argparse.Namespace, paths: Paths) -> dict[str, Any]:
         load_before = os.getloadavg()
         started = time.perf_counter()
         stderr_path = Path(tmp) / "server.stderr"
-        proc = _start_server(paths, Path(tmp) / "bench_predictions.sqlite", port, stderr_path)
+        workers = int(getattr(args, "workers", 1) or 1)
+        proc = _start_server(paths, Path(tmp) / "bench_predictions.sqlite", port, stderr_path, workers)
         try:
             health = _wait_ready(proc, url, stderr_path)
             startup_s = time.perf_counter() - started
@@ -215,7 +217,7 @@ def run(args: argparse.Namespace, paths: Paths) -> dict[str, Any]:
         "artefacts": source,
         "n_clients": health["n_clients"],
         "model_version": health["model_version"],
-        "server": "uvicorn, 1 process, sync endpoints in its thread pool",
+        "server": f"uvicorn, {workers} worker process(es), sync endpoints in each one's thread pool",
         "concurrency": CONCURRENCY,
         "requests_per_client": repeat,
         "startup_s": round(startup_s, 2),
@@ -236,19 +238,14 @@ def run(args: argparse.Namespace, paths: Paths) -> dict[str, Any]:
     }
 
 
-def _serve(data_dir: str, cache_dir: str, port: str, log_path: str) -> None:
+def _serve(data_dir: str, cache_dir: str, port: str, log_path: str, workers: str = "1") -> None:
     """The benchmark's server process: the real app, logging predictions into `log_path`."""
-    import uvicorn
-
-    from scoring.api import create_app
-    from scoring.client_inprocess import InProcessClient
-    from scoring.prediction_log import PredictionLog
+    from scoring.api import run_server
 
     paths = Paths(data_dir=Path(data_dir), cache_dir=Path(cache_dir))
-    client = InProcessClient(paths, source="bench", prediction_log=PredictionLog(Path(log_path)))
-    uvicorn.run(create_app(paths, client=client), host="127.0.0.1", port=int(port), log_level="warning",
-                access_log=False)
+    run_server(paths, "127.0.0.1", int(port), workers=int(workers), log_level="warning",
+               prediction_log=Path(log_path))
 
 
-if __name__ == "__main__" and len(sys.argv) == 6 and sys.argv[1] == "--serve":
+if __name__ == "__main__" and len(sys.argv) == 7 and sys.argv[1] == "--serve":
     _serve(*sys.argv[2:])
