@@ -12,14 +12,20 @@ import numpy as np
 RISK_LEVEL_KEYS = (
     "very_low", "low", "rather_low", "moderate", "rather_high", "high", "very_high",
 )
-#: Band edges as multiples of the threshold: levels 0-3 lie below it, 4-6 at or above it.
-_EDGE_FACTORS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.25)
+#: Band edges below the threshold, as multiples of it (levels 0-3 lie below it).
+_LOWER_FACTORS = (0.25, 0.5, 0.75)
+#: Above it (levels 4-6): multiples of the threshold, but never past a third and two thirds
+#: of the way to 1, so that a high threshold still leaves three real bands.
+_UPPER_FACTORS = ((1.5, 1 / 3), (2.25, 2 / 3))
 
 
 def risk_band_edges(threshold: float) -> list[float]:
-    """The eight edges of the seven risk bands on the probability scale [0, 1]."""
-    inner = [min(threshold * f, 1.0) for f in _EDGE_FACTORS]
-    return [0.0, *inner, 1.0]
+    """The eight strictly increasing edges of the seven risk bands on [0, 1]."""
+    if not 0.0 < threshold < 1.0:
+        raise ValueError(f"threshold must lie strictly between 0 and 1, got {threshold}")
+    lower = [threshold * f for f in _LOWER_FACTORS]
+    upper = [min(threshold * f, threshold + (1.0 - threshold) * share) for f, share in _UPPER_FACTORS]
+    return [0.0, *lower, threshold, *upper, 1.0]
 
 
 def risk_level(probability: float, threshold: float) -> int:

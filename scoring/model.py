@@ -56,6 +56,11 @@ class ScoringModel:
     threshold: float
     version: str
     card: dict[str, Any] = field(default_factory=dict)
+    #: Platt scaling in log-odds, fitted on out-of-fold scores: with class weights CatBoost's
+    #: raw probabilities are not default rates; slope * raw + intercept makes them so. Being
+    #: affine in log-odds it keeps SHAP additive (contributions scale by the slope).
+    calibration_slope: float = 1.0
+    calibration_intercept: float = 0.0
 
     def pool(self, features: pl.DataFrame) -> Pool:
         """CatBoost input; a few rows (what-if, API) skip pandas, which costs ~4 ms per call."""
@@ -83,17 +88,23 @@ class ScoringModel:
         rows = features.select(exprs).rows()
         return Pool(rows, cat_features=cat_index, feature_names=self.feature_names)
 
+    def raw_score(self, features: pl.DataFrame) -> np.ndarray:
+        """Calibrated log-odds of default for each row."""
+        raw = self.booster.predict(self.pool(features), prediction_type="RawFormulaVal")
+        return self.calibration_slope * np.asarray(raw, dtype=np.float64) + self.calibration_intercept
+
     def predict_proba(self, features: pl.DataFrame) -> np.ndarray:
-        """Probability of default (class 1) for each row."""
-        return self.booster.predict_proba(self.pool(features))[:, 1]
+        """Probability of default (class 1) for each row, calibrated."""
+        return 1.0 / (1.0 + np.exp(-self.raw_score(features)))
 
     def shap_values(self, features: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        """TreeSHAP contributions in log-odds, shape (n, k), and the base value per row.
+        """TreeSHAP contributions in calibrated log-odds, shape (n, k), and the base value per row.
 
-        base + contributions.sum(axis=1) equals the model's raw score (log-odds).
+        base + contributions.sum(axis=1) equals `raw_score` (calibrated log-odds).
         """
         values = self.booster.get_feature_importance(self.pool(features), type="ShapValues")
-        return values[:, :-1], values[:, -1]
+        slope, intercept = self.calibration_slope, self.calibration_intercept
+        return values[:, :-1] * slope, values[:, -1] * slope + intercept
 
     def decide(self, proba: np.ndarray | float) -> np.ndarray | bool:
         """True where the credit is refused: probability at or above the threshold."""
@@ -109,6 +120,7 @@ class ScoringModel:
             feature_names=self.feature_names,
             cat_features=self.cat_features,
             threshold=self.threshold,
+            calibration_map={"slope": self.calibration_slope, "intercept": self.calibration_intercept},
         )
         (directory / CARD_FILE).write_text(json.dumps(card, indent=2, default=str), encoding="utf-8")
 
@@ -123,6 +135,8 @@ class ScoringModel:
             card = json.loads(card_path.read_text(encoding="utf-8"))
             version, names = card["version"], list(card["feature_names"])
             cats, threshold = list(card["cat_features"]), float(card["threshold"])
+            calibration = card.get("calibration_map", {"slope": 1.0, "intercept": 0.0})
+            slope, intercept = float(calibration["slope"]), float(calibration["intercept"])
         except (ValueError, KeyError, TypeError) as exc:
             raise UserError(f"model card {card_path} is corrupted: {exc}") from exc
         booster = CatBoostClassifier()
@@ -132,4 +146,4 @@ class ScoringModel:
             raise UserError(f"model file {model_path} is corrupted: {exc}") from exc
         if list(booster.feature_names_) != names:
             raise UserError(f"model file {model_path} does not match its card's feature list")
-        return cls(booster, names, cats, threshold, version, card)
+        return cls(booster, names, cats, threshold, version, card, slope, intercept)

@@ -318,7 +318,7 @@ def _verify_build(build: Path, model: ScoringModel, features: pl.DataFrame, samp
         rows = np.sort(rng.choice(features.height, size=min(sample, features.height), replace=False))
         subset = features[rows]
         pos = dict(zip(subset.get_column("SK_ID_CURR").to_list(), rows.tolist(), strict=True))
-        raw_ref = model.booster.predict(model.pool(subset), prediction_type="RawFormulaVal")
+        raw_ref = model.raw_score(subset)
         proba_ref = model.predict_proba(subset)
         dtype, base = record_dtype(len(meta["feature_names"])), float(meta["base_value"])
         bulk = np.frombuffer(cache.get(PROBA_KEY) or b"", dtype=PROBA_DTYPE)

@@ -36,6 +36,7 @@ from scoring.model import ScoringModel
 from scoring.paths import Paths
 from scoring.progress import log, step
 from scoring.registry import data_fingerprint, register, training_fingerprint
+from scoring.calibration import calibrate, fit_platt
 from scoring.threshold import bayes_threshold, normalised_cost
 from scoring.training_config import TrainConfig
 from scoring.training_data import (TrainingData, check_class_counts, cv_folds, holdout_split,
@@ -49,8 +50,9 @@ from scoring.training_models import (CVResult, better, cross_validate, fit_sklea
 __all__ = ["LeakageError", "TrainConfig", "cli_train", "train_and_register", "train_model"]
 
 CALIBRATION_NOTE = (
-    "with class weights the probabilities are not calibrated default rates; the threshold is "
-    "chosen on out-of-fold predictions of the same model, which absorbs the shift"
+    "Platt scaling fitted on CatBoost's out-of-fold scores (slope and intercept in log-odds, "
+    "see calibration_map): probabilities are calibrated default rates even with class weights; "
+    "the threshold is mapped the same way, so decisions, ranking and SHAP additivity are unchanged"
 )
 FINAL_FIT_NOTE = (
     "refit on all non-hold-out train rows with the chosen parameters and the folds' mean "
@@ -198,17 +200,21 @@ def train_model(paths: Paths, config: TrainConfig) -> tuple[ScoringModel, dict[s
     if models["catboost"]["oof"]["normalised_cost"] > models["logistic_regression"]["oof"]["normalised_cost"]:
         log.warning("CatBoost's CV business cost is higher than the logistic regression's")
 
+    slope, intercept = fit_platt(fit.y, cat.oof)
+    threshold = float(calibrate(cat.threshold, slope, intercept))
+    log.info("train: calibration slope %.4f, intercept %.4f; threshold %.4f -> %.4f",
+             slope, intercept, cat.threshold, threshold)
     report: dict[str, Any] = {
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "selected_model": "catboost",
         "params": comp.params,
-        "threshold": cat.threshold,
+        "threshold": threshold,
         "cost": {"cost_fn": config.cost_fn, "cost_fp": config.cost_fp,
                  "normalised_cost": "total cost / (cost_fn x defaulters): 1.0 = refuse nobody"},
         "threshold_rule": "refused iff probability >= threshold",
         "threshold_source": f"minimum business cost on out-of-fold predictions ({n_folds}-fold CV)",
-        "calibration": CALIBRATION_NOTE if cat.params.get("auto_class_weights") else
-        "no class weights: probabilities approximately calibrated",
+        "calibration": CALIBRATION_NOTE,
+        "threshold_before_calibration": cat.threshold,
         "final_fit": FINAL_FIT_NOTE,
         "train_config": config.fingerprint_params() | {"time_budget_s": config.search_budget_s},
         "data_fingerprint": data_fp,
@@ -231,12 +237,13 @@ def train_model(paths: Paths, config: TrainConfig) -> tuple[ScoringModel, dict[s
     report["train_seconds"] = time.perf_counter() - started
     card = {k: report[k] for k in (
         "created_at", "selected_model", "params", "cost", "threshold_rule", "threshold_source",
-        "calibration", "final_fit", "train_config", "data_fingerprint", "training_fingerprint",
+        "calibration", "threshold_before_calibration", "final_fit", "train_config", "data_fingerprint", "training_fingerprint",
         "n_rows", "target_rate", "leakage", "truth", "library_versions")}
     card["metrics"] = {name: {"cv": m["cv"], "holdout": m["holdout"], "threshold": m["threshold"],
                               "params": m["params"]} for name, m in models.items()}
-    model = ScoringModel(comp.booster, data.feature_names, data.cat_features, float(cat.threshold),
-                         version="", card=card)
+    model = ScoringModel(comp.booster, data.feature_names, data.cat_features, threshold,
+                         version="", card=card, calibration_slope=slope,
+                         calibration_intercept=intercept)
     return model, report
 
 

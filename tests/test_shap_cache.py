@@ -138,7 +138,7 @@ def _builds(paths: Paths) -> set[str]:
 def test_cached_entries_match_the_model_and_are_additive(built: Paths, store: ShapStore) -> None:
     features = pl.read_parquet(built.features)
     model = store.model
-    raw = model.booster.predict(model.pool(features), prediction_type="RawFormulaVal")
+    raw = model.raw_score(features)
     proba = model.predict_proba(features)
     shap_ref, base_ref = model.shap_values(features)
     assert store.client_ids().tolist() == features["SK_ID_CURR"].to_list()
@@ -235,7 +235,7 @@ def test_on_the_fly_edit_changes_score_and_never_touches_the_cache(built: Paths,
     after = store.explain_features(edited)
     assert after.probability > before.probability + 0.05
     assert after.probability == pytest.approx(store.model.predict_proba(edited)[0], abs=1e-9)
-    raw = store.model.booster.predict(store.model.pool(edited), prediction_type="RawFormulaVal")[0]
+    raw = store.model.raw_score(edited)[0]
     assert abs(after.base_value + after.shap.sum() - raw) < 1e-9
     assert after.feature_values["EXT_SOURCE_MEAN"] == pytest.approx(strong + 3.0)
 

@@ -9,6 +9,8 @@ import numpy as np
 import polars as pl
 import pytest
 
+from scoring.calibration import calibrate
+
 from scoring.errors import ArtefactMissing, UserError
 from scoring.paths import Paths
 from scoring.registry import current_version, list_versions, load_current
@@ -24,7 +26,8 @@ FAST = TrainConfig(fast=True, seed=7)
 REQUIRED_CARD_KEYS = {
     "version", "created_at", "data_fingerprint", "training_fingerprint", "feature_names",
     "cat_features", "params", "metrics", "threshold", "cost", "threshold_rule", "threshold_source",
-    "calibration", "final_fit", "train_config", "n_rows", "target_rate", "leakage",
+    "calibration", "calibration_map", "threshold_before_calibration", "final_fit", "train_config",
+    "n_rows", "target_rate", "leakage",
 }
 METRIC_KEYS = {"roc_auc", "accuracy", "precision", "recall", "normalised_cost", "fit_time_s"}
 
@@ -68,8 +71,12 @@ def test_registered_model_is_the_evaluated_one(toy_run) -> None:
     hold_card = loaded.card["metrics"]["catboost"]["holdout"]
     recomputed = normalised_cost(data.y[hold], proba >= loaded.threshold)
     assert recomputed == pytest.approx(hold_card["normalised_cost"])
-    # The threshold was chosen on out-of-fold predictions: it is the catboost entry's.
-    assert loaded.threshold == loaded.card["metrics"]["catboost"]["threshold"]
+    # The threshold was chosen on out-of-fold predictions (the catboost entry's), then mapped
+    # through the same calibration as the probabilities.
+    before = loaded.card["metrics"]["catboost"]["threshold"]
+    assert loaded.card["threshold_before_calibration"] == before
+    assert loaded.threshold == pytest.approx(
+        float(calibrate(before, loaded.calibration_slope, loaded.calibration_intercept)))
 
 
 def test_model_card_and_report_complete(toy_run) -> None:
