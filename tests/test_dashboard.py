@@ -10,13 +10,8 @@ from __future__ import annotations
 import argparse
 import html
 import math
-import os
 import re
-import socket
 import string
-import subprocess
-import sys
-import time
 import urllib.request
 
 import numpy as np
@@ -28,6 +23,7 @@ from bokeh.models import Div
 from bokeh_app import gauge, i18n, layout, store, views
 from bokeh_app.layout import build_document, open_session, url_arguments
 from bokeh_app.store import ClientIndex
+from tests.browser_support import free_port, start_server, stop_server
 from scoring.decision import RISK_LEVEL_KEYS, risk_band_edges
 from scoring.errors import ArtefactMissing
 from scoring.paths import REPO_ROOT, Paths
@@ -510,43 +506,6 @@ def test_serve_command_passes_paths_and_origins(tmp_path):
     assert env["SCORING_DATA_DIR"] == str((tmp_path / "d").resolve())
     assert env["SCORING_CACHE_DIR"] == str((tmp_path / "c").resolve())
     assert "--show" not in argv
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(paths: Paths, port: int) -> subprocess.Popen:
-    """`bokeh serve bokeh_app` from the repo root, on loopback, with the run's artefacts."""
-    env = dict(os.environ, SCORING_DATA_DIR=str(paths.data_dir), SCORING_CACHE_DIR=str(paths.cache_dir))
-    env.pop("SCORING_API_URL", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bokeh", "serve", "bokeh_app", "--port", str(port), "--address", "127.0.0.1",
-         "--allow-websocket-origin", f"127.0.0.1:{port}"],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"bokeh serve exited: {proc.stderr.read().decode()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/bokeh_app/static/css/dashboard.css",
-                                        timeout=2):
-                return proc
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    raise RuntimeError("bokeh serve did not start within 60 s")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def test_served_page_without_artefacts_says_which_command_builds_them(run_paths: Paths):

@@ -7,21 +7,16 @@ Screenshots are kept in tests/artifacts/ (git-ignored) for a human to look at.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from scoring.paths import REPO_ROOT, Paths
-from tests.test_dashboard import free_port, start_server, stop_server
+from tests.browser_support import CHROMIUM, LAUNCH_ARGS, axe_path, free_port, start_server, stop_server
 
-CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not installed")]
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
 ARTIFACTS = REPO_ROOT / "tests" / "artifacts"
 #: The deepest focused element (Bokeh widgets live in shadow roots) and its outline.
 FOCUSED_JS = """() => {
@@ -30,14 +25,6 @@ FOCUSED_JS = """() => {
   const s = getComputedStyle(e);
   return {tag: e.tagName, style: s.outlineStyle, width: parseFloat(s.outlineWidth), colour: s.outlineColor};
 }"""
-
-
-def axe_path() -> Path | None:
-    for candidate in (os.environ.get("AXE_CORE_JS"),
-                      REPO_ROOT / ".ci" / "node" / "node_modules" / "axe-core" / "axe.min.js"):
-        if candidate and Path(candidate).is_file():
-            return Path(candidate)
-    return None
 
 
 @pytest.fixture(scope="module")

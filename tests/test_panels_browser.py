@@ -1,26 +1,18 @@
-"""Browser tests of the panels: brush a region and see the summary change; a what-if end to end.
+"""Browser tests of the panels in the served dashboard: brush a region and see the summary
+change; a what-if end to end; axe-core and keyboard access with every panel open.
 
-They drive Debian's chromium through Playwright against `bokeh serve
-tests/_panels_app` (the panels on the constructed population with the fake
-client), so they run before the panels are mounted into the dashboard.
-Skipped when /usr/bin/chromium is absent.
+They drive Debian's chromium through Playwright against `bokeh serve bokeh_app`
+on the shared small run. Skipped when /usr/bin/chromium is absent.
 """
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-ROOT = Path(__file__).resolve().parents[1]
-APP = ROOT / "tests" / "_panels_app"
+from scoring.paths import Paths
+from tests.browser_support import CHROMIUM, LAUNCH_ARGS, axe_path, free_port, start_server, stop_server
 
 pytestmark = [
     pytest.mark.browser,
@@ -28,49 +20,26 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    """`bokeh serve` of the standalone panels app on a free port (stopped afterwards)."""
-    port = _free_port()
-    env = dict(os.environ, PYTHONPATH=str(ROOT), BOKEH_LOG_LEVEL="warn")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bokeh", "serve", str(APP), "--port", str(port),
-         "--address", "127.0.0.1", f"--allow-websocket-origin=127.0.0.1:{port}"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    deadline = time.time() + 60
+def server(small_run: Paths) -> Iterator[str]:
+    """The real dashboard with a train client opened from the URL."""
+    import polars as pl
+
+    ids = pl.read_parquet(small_run.features, columns=["SK_ID_CURR", "SAMPLE"])
+    client_id = int(ids.filter(pl.col("SAMPLE") == "train")["SK_ID_CURR"][5])
+    port = free_port()
+    proc = start_server(small_run, port)
     try:
-        while time.time() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if proc.poll() is not None:
-                    out = proc.stdout.read().decode() if proc.stdout else ""
-                    pytest.fail(f"bokeh serve exited: {out[-2000:]}")
-                time.sleep(0.3)
-        else:
-            pytest.fail("bokeh serve did not start within 60 s")
-        yield f"http://127.0.0.1:{port}/_panels_app"
+        yield f"http://127.0.0.1:{port}/bokeh_app?client={client_id}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_server(proc)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     playwright = pytest.importorskip("playwright.sync_api")
     with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                              args=["--no-sandbox", "--disable-dev-shm-usage"])
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
         yield b
         b.close()
 
@@ -81,7 +50,7 @@ def page(browser, server):
     pg = context.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    pg.goto(server + "?lang=fr", wait_until="load")
+    pg.goto(server + "&lang=fr", wait_until="load")
     pg.get_by_text("Toute la population :").first.wait_for(timeout=30_000)
     yield pg
     context.close()
@@ -89,9 +58,12 @@ def page(browser, server):
 
 
 def _scatter_canvas_box(page) -> dict:
-    """Bounding box of the scatter plot's canvas (the largest canvas after the histogram)."""
+    """Bounding box of the scatter's canvas: the first tall canvas below the panel's heading."""
+    heading = page.get_by_text("Deux caractéristiques à la fois").first
+    heading.scroll_into_view_if_needed()
+    top = heading.bounding_box()["y"]
     boxes = [c.bounding_box() for c in page.locator("canvas").all()]
-    boxes = [b for b in boxes if b and b["height"] >= 380]
+    boxes = sorted((b for b in boxes if b and b["height"] >= 380 and b["y"] > top), key=lambda b: b["y"])
     assert boxes, "scatter canvas not found"
     return boxes[0]
 
@@ -138,17 +110,9 @@ def test_what_if_end_to_end(page):
     expect(page.get_by_text("Après modification")).to_have_count(0, timeout=10_000)
 
 
-def _axe_path() -> Path | None:
-    for candidate in (os.environ.get("AXE_CORE_JS"),
-                      ROOT / ".ci" / "node" / "node_modules" / "axe-core" / "axe.min.js"):
-        if candidate and Path(candidate).is_file():
-            return Path(candidate)
-    return None
-
-
 def test_axe_audit_of_the_panels(page):
     """No serious or critical axe-core violation, with the data tables open."""
-    axe = _axe_path()
+    axe = axe_path()
     if axe is None:
         pytest.skip("axe-core not found (AXE_CORE_JS or .ci/node/node_modules/axe-core)")
     for summary in page.locator("summary").all():
