@@ -111,6 +111,8 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
                    help="use the real Kaggle size (307,511 + 48,744 clients)")
     p.add_argument("--repeat", type=int, default=200, help="requests per latency measurement")
     p.add_argument("--workers", type=int, default=1, help="API server processes (bench api)")
+    p.add_argument("--default-only", action="store_true",
+                   help="bench train: time the default search only, not the full one")
     p.add_argument("--output", type=Path, default=None, help="also write the figures as JSON here")
     p.set_defaults(handler="scoring.benchmarks:cli_bench")
 
