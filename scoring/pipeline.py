@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from scoring.errors import UserError
 from scoring.paths import Paths
 from scoring.progress import log, step
 
@@ -55,14 +56,20 @@ def features_reason(paths: Paths) -> tuple[bool, str]:
 
 
 def train_reason(paths: Paths, config: object) -> tuple[bool, str]:
-    from scoring.registry import current_version, is_stale
+    """Retrain only when the feature table changed: a model trained by hand with other
+    settings (cost weights, a full search) on the same data is kept, never overwritten."""
+    from scoring.registry import current_card, current_version, data_fingerprint
 
     version = current_version(paths)
     if version is None:
         return True, "no current model"
-    if is_stale(paths, config):
-        return True, f"model {version} was trained on other data or settings (training fingerprint changed)"
-    return False, f"model {version} matches the feature table and settings"
+    try:
+        card = current_card(paths) or {}
+    except UserError as exc:
+        return True, f"model {version} is unreadable ({exc})"
+    if card.get("data_fingerprint") != data_fingerprint(paths):
+        return True, f"model {version} was trained on another feature table"
+    return False, f"model {version} was trained on the current feature table"
 
 
 def refresh_reason(paths: Paths) -> tuple[bool, str]:

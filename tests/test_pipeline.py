@@ -11,6 +11,7 @@ import pytest
 
 from scoring.model import CARD_FILE
 from scoring.paths import Paths
+from scoring.registry import current_card
 from scoring.pipeline import features_reason, refresh_reason, run_steps, train_reason
 from scoring.registry import current_version, load_current
 from scoring.shap_cache import ACTIVE_FILE, ShapStore
@@ -40,9 +41,11 @@ def test_pipeline_from_empty_dir_builds_every_artefact(small_run: Paths) -> None
     assert small_run.features.is_file() and small_run.history_features.is_file()
     version = current_version(small_run)
     assert version is not None and (small_run.models / version / CARD_FILE).is_file()
-    # fast=True reached the training settings: the fingerprint matches them and only them
+    # fast=True reached the training settings; other settings never discard a model trained
+    # on the current feature table (a hand-trained model with other costs is kept)
+    assert current_card(small_run)["train_config"]["fast"] is True
     assert not train_reason(small_run, TrainConfig(seed=11, fast=True))[0]
-    assert train_reason(small_run, TrainConfig(seed=11, fast=False))[0]
+    assert not train_reason(small_run, TrainConfig(seed=11, fast=False, cost_fn=5.0))[0]
 
     active = (small_run.shap_cache / ACTIVE_FILE).read_text().strip()
     assert active.startswith(version)
@@ -99,3 +102,13 @@ def test_new_model_version_reruns_only_refresh_cache(run_copy: Paths) -> None:
     store = ShapStore.open(run_copy)
     assert store.model_version == "manual-v2"
     store.close()
+
+
+def test_a_changed_feature_table_makes_the_model_stale(run_copy: Paths) -> None:
+    import polars as pl
+
+    assert not train_reason(run_copy, TrainConfig(seed=11, fast=True))[0]
+    table = pl.read_parquet(run_copy.features)
+    table.head(table.height - 1).write_parquet(run_copy.features)
+    stale, reason = train_reason(run_copy, TrainConfig(seed=11, fast=True))
+    assert stale and "another feature table" in reason
