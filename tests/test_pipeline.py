@@ -11,9 +11,8 @@ import pytest
 
 from scoring.model import CARD_FILE
 from scoring.paths import Paths
-from scoring.registry import current_card
 from scoring.pipeline import features_reason, refresh_reason, run_steps, train_reason
-from scoring.registry import current_version, load_current
+from scoring.registry import current_card, current_version, load_current
 from scoring.shap_cache import ACTIVE_FILE, ShapStore
 from scoring.training_config import TrainConfig
 
