@@ -155,6 +155,10 @@ def run(args: argparse.Namespace, paths: Paths) -> dict[str, Any]:
         figures.update(_brushing(scatter, repeat, rng))
 
         if client is not None:
+            from scoring.benchmarks.browser_frames import pan_frame_times
+
+            log.info("scatter in headless chromium: frame times while panning")
+            figures["scatter_pan_in_browser"] = pan_frame_times(paths, client_ids[0])
             log.info("what-if panel: %d recalculations", min(repeat, 100))
             whatif = WhatIfPanel(client, pop)
             doc.add_root(whatif.layout)
