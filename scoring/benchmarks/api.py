@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,17 +32,12 @@ import httpx
 import numpy as np
 
 from scoring.benchmarks import sizes
+from scoring.localserver import free_port, stop
 from scoring.paths import Paths
 from scoring.progress import log
 
 CONCURRENCY = 8
 TARGETS_MS = {"score_p99": 10.0, "what_if_p99": 50.0}
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _has_artefacts(paths: Paths) -> bool:
@@ -83,16 +77,6 @@ def _wait_ready(proc: subprocess.Popen, url: str, stderr_path: Path, timeout: fl
             pass
         time.sleep(0.2)
     raise RuntimeError(f"API server not ready after {timeout:.0f} s")
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def _requests(kind: str, ids: list[int], n: int, rng: random.Random) -> list[tuple[str, str, Any]]:
@@ -199,7 +183,7 @@ def run(args: argparse.Namespace, paths: Paths) -> dict[str, Any]:
                      clients, new_clients, tmp)
             run_pipeline(paths, clients=clients, new_clients=new_clients, seed=42, fast=True)
             source = f"temporary run of {clients} + {new_clients} clients (fast training)"
-        port = _free_port()
+        port = free_port()
         url = f"http://127.0.0.1:{port}"
         load_before = os.getloadavg()
         started = time.perf_counter()
@@ -212,7 +196,7 @@ def run(args: argparse.Namespace, paths: Paths) -> dict[str, Any]:
             ids = httpx.get(f"{url}/clients", timeout=60.0).json()["client_ids"]
             figures = measure(url, ids, repeat)
         finally:
-            _stop(proc)
+            stop(proc)
     return {
         "artefacts": source,
         "n_clients": health["n_clients"],

@@ -8,18 +8,14 @@ chromium renders WebGL in software here (no GPU), so these are upper bounds.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from scoring.paths import REPO_ROOT, Paths
+from scoring.localserver import free_port, start_dashboard, stop
+from scoring.paths import Paths
 from scoring.progress import log
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -31,38 +27,14 @@ _PROBE = """() => { window.__frames = []; let last = performance.now();
   requestAnimationFrame(tick); }"""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _serve(paths: Paths, port: int) -> subprocess.Popen:
-    env = dict(os.environ) | paths.to_env()
-    env.pop("SCORING_API_URL", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bokeh", "serve", "bokeh_app", "--port", str(port), "--address",
-         "127.0.0.1", "--allow-websocket-origin", f"127.0.0.1:{port}"],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 300
-    while time.time() < deadline and proc.poll() is None:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/bokeh_app/static/css/dashboard.css", timeout=2)
-            return proc
-        except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    raise RuntimeError("bokeh serve did not start")
-
-
 def pan_frame_times(paths: Paths, client_id: int, drags: int = 6) -> dict[str, Any]:
     """p50/p95 frame time (ms) while panning the scatter; 'skipped' without chromium."""
     if not CHROMIUM.exists():
         return {"skipped": f"{CHROMIUM} not installed"}
     from playwright.sync_api import sync_playwright
 
-    port = _free_port()
-    proc = _serve(paths, port)
+    port = free_port()
+    proc = start_dashboard(paths, port, timeout=300)
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
@@ -94,8 +66,7 @@ def pan_frame_times(paths: Paths, client_id: int, drags: int = 6) -> dict[str, A
             frames = np.asarray(page.evaluate("window.__frames"))[1:]
             browser.close()
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        stop(proc)
     log.info("pan: %d frames in %.1f s", frames.size, seconds)
     return {"frames": int(frames.size), "seconds": round(seconds, 2),
             "frame_ms_p50": round(float(np.percentile(frames, 50)), 1),

@@ -21,18 +21,16 @@ import argparse
 import gc
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from scoring.benchmarks import sizes
-from scoring.paths import REPO_ROOT, Paths
+from scoring.localserver import free_port, start_dashboard, stop
+from scoring.paths import Paths
 from scoring.progress import log
 
 #: Sessions held open at once for the memory figure.
@@ -121,14 +119,6 @@ def measure_in_process(paths: Paths, tmp: Path, repeat: int, seed: int = 0) -> d
     }
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def measure_server(paths: Paths, n_sessions: int = N_SESSIONS, seed: int = 1) -> dict[str, Any]:
     """RSS growth of a real `bokeh serve` per open session, and session-ready time over the websocket."""
     from bokeh.client import pull_session
@@ -140,25 +130,11 @@ def measure_server(paths: Paths, n_sessions: int = N_SESSIONS, seed: int = 1) ->
         ids = [int(i) for i in np.random.default_rng(seed).choice(store.client_ids(), size=n_sessions + 1)]
     finally:
         store.close()
-    port = _free_port()
-    env = dict(os.environ, SCORING_DATA_DIR=str(paths.data_dir), SCORING_CACHE_DIR=str(paths.cache_dir))
-    env.pop("SCORING_API_URL", None)
+    port = free_port()
     url = f"http://127.0.0.1:{port}/bokeh_app"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bokeh", "serve", "bokeh_app", "--port", str(port), "--address", "127.0.0.1",
-         "--allow-websocket-origin", f"127.0.0.1:{port}"],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = start_dashboard(paths, port)
     sessions = []
     try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/static/css/dashboard.css", timeout=2).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError("bokeh serve did not start") from None
-                time.sleep(0.3)
         # The first session loads the shared store (model, feature table, cache): not per session.
         warm = pull_session(url=url, arguments={"client": str(ids[0])})
         sessions.append(warm)
@@ -185,12 +161,7 @@ def measure_server(paths: Paths, n_sessions: int = N_SESSIONS, seed: int = 1) ->
     finally:
         for session in sessions:
             session.close()
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def run(args: argparse.Namespace, paths: Paths) -> dict[str, Any]:
