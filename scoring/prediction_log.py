@@ -14,6 +14,7 @@ import math
 import os
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -79,6 +80,26 @@ class PredictionEvent:
         )
 
 
+def _initialise(conn: sqlite3.Connection) -> None:
+    """WAL mode (persistent in the file) and the table, once per process.
+
+    Switching the journal mode needs an exclusive lock and SQLite does not always
+    wait for it through the busy handler, so a writer in another process can make
+    it fail at once with "database is locked": retry until the busy timeout.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute(_DDL)
+            conn.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_client ON {TABLE}(client_id)")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 class PredictionLog:
     """Append-only log at `path`; safe to share between threads and to use from several processes."""
 
@@ -97,12 +118,10 @@ class PredictionLog:
         conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
                                check_same_thread=True)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         with self._schema_lock:
             if not self._schema_ready:
-                conn.execute(_DDL)
-                conn.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_client ON {TABLE}(client_id)")
+                _initialise(conn)
                 self._schema_ready = True
         self._local.conn, self._local.pid = conn, os.getpid()
         return conn
