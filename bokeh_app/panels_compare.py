@@ -208,10 +208,7 @@ class ComparePanel:
 
     # -- public interface
     def set_client(self, client_id: int) -> None:
-        try:
-            self.client_index = self.pop.index_of(client_id)
-        except KeyError:
-            self.client_index = None
+        self.client_index = self.pop.row_of(client_id)
         self.refresh()
 
     def set_language(self, lang: str) -> None:

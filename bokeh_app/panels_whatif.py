@@ -253,10 +253,7 @@ class WhatIfPanel:
     def set_client(self, client_id: int) -> None:
         """Load a client: the form shows its values and the "Avant" side its current score."""
         self.client_id = int(client_id)
-        try:
-            self.client_index = self.pop.index_of(client_id)
-        except KeyError:
-            self.client_index = None
+        self.client_index = self.pop.row_of(client_id)
         self.original = {}
         for spec in self.specs:
             value = (display_value(spec, self.pop, self.client_index)

@@ -191,6 +191,13 @@ class Population:
         lookup = self._cached("__id_index__", lambda: {int(v): i for i, v in enumerate(self.ids)})
         return lookup[int(client_id)]
 
+    def row_of(self, client_id: int) -> int | None:
+        """Row of a client id, or None for a client outside the population (panels show no marker)."""
+        try:
+            return self.index_of(client_id)
+        except KeyError:
+            return None
+
     @property
     def _feature_names(self) -> frozenset[str]:
         return self._cached("__feature_names__", lambda: frozenset(f.name for f in self.features))

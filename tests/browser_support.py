@@ -31,3 +31,4 @@ def start_server(paths: Paths, port: int) -> subprocess.Popen:
 
 
 stop_server = stop
+

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -50,3 +51,18 @@ def small_run(tmp_path_factory: pytest.TempPathFactory) -> Paths:
     paths = Paths(data_dir=root / "data", cache_dir=root / "cache")
     run_pipeline(paths, clients=4000, new_clients=600, seed=11, fast=True)
     return paths
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[object]:
+    """Debian's headless chromium driven by Playwright, for one browser-test module at a time
+    (closed after it, so no Playwright loop outlives the module); the modules skip without it."""
+    from tests.browser_support import CHROMIUM, LAUNCH_ARGS
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()

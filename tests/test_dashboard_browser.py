@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from scoring.paths import REPO_ROOT, Paths
-from tests.browser_support import CHROMIUM, LAUNCH_ARGS, axe_path, free_port, start_server, stop_server
+from tests.browser_support import CHROMIUM, axe_path, free_port, start_server, stop_server
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not installed")]
@@ -38,14 +38,8 @@ def server(small_run: Paths) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def browser(server):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
+def browser(server, chromium):
+    return chromium
 
 
 @pytest.fixture()

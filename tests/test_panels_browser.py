@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from scoring.paths import Paths
-from tests.browser_support import CHROMIUM, LAUNCH_ARGS, axe_path, free_port, start_server, stop_server
+from tests.browser_support import CHROMIUM, axe_path, free_port, start_server, stop_server
 
 pytestmark = [
     pytest.mark.browser,
@@ -36,12 +36,8 @@ def server(small_run: Paths) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
-        yield b
-        b.close()
+def browser(server, chromium):
+    return chromium
 
 
 @pytest.fixture()
