@@ -2,7 +2,7 @@
 
 import sys
 
-from scoring.cli import main
+from scoring.cli.commands import main
 
 if __name__ == "__main__":
     sys.exit(main())

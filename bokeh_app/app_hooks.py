@@ -16,6 +16,6 @@ def on_server_loaded(server_context) -> None:
     else:
         log.info("dashboard ready: %d clients", len(shared.index))
         if shared.population is not None:
-            from bokeh_app.population import warm_up
+            from scoring.service.population import warm_up
 
             log.info("comparison panels warmed up: %s", warm_up(shared.population))

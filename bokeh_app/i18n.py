@@ -71,7 +71,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "col_to": "À",
         "col_client": "Client",
         "client_here": "← client",
-        # risk levels (keys of scoring.decision.RISK_LEVEL_KEYS)
+        # risk levels (keys of scoring.model.decision.RISK_LEVEL_KEYS)
         "risk_very_low": "très faible",
         "risk_low": "faible",
         "risk_rather_low": "plutôt faible",
@@ -304,6 +304,6 @@ def fmt_points(points: float, lang: str = DEFAULT_LANG) -> str:
 
 def risk_label(level: int, lang: str = DEFAULT_LANG) -> str:
     """The words for risk level 0..6."""
-    from scoring.decision import RISK_LEVEL_KEYS
+    from scoring.model.decision import RISK_LEVEL_KEYS
 
     return t(f"risk_{RISK_LEVEL_KEYS[level]}", lang)

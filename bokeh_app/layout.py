@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bokeh.document import Document
+from bokeh.layouts import column, row
 from bokeh.models import (
     AutocompleteInput,
     Button,
@@ -27,7 +28,6 @@ from bokeh.models import (
     Select,
     Span,
 )
-from bokeh.layouts import column, row
 from bokeh.plotting import figure
 from bokeh.themes import Theme
 
@@ -35,7 +35,7 @@ from bokeh_app import gauge, palette, views
 from bokeh_app.i18n import DEFAULT_LANG, LANG_NAMES, check_lang, t
 from bokeh_app.store import BUILD_COMMAND, ClientIndex
 from scoring.errors import UserError
-from scoring.service import Explanation, ScoringClient, UnknownClient
+from scoring.service.protocol import Explanation, ScoringClient, UnknownClient
 
 log = logging.getLogger("scoring.dashboard")
 

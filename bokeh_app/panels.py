@@ -11,7 +11,7 @@ from typing import Any
 from bokeh_app.panels_compare import ComparePanel
 from bokeh_app.panels_scatter import ScatterPanel
 from bokeh_app.panels_whatif import WhatIfPanel
-from bokeh_app.population import Population
+from scoring.service.population import Population
 
 PANEL_CLASSES = (ComparePanel, ScatterPanel, WhatIfPanel)
 

@@ -16,7 +16,7 @@ from bokeh.models import CustomJSTickFormatter, InlineStyleSheet
 
 from bokeh_app import palette
 from bokeh_app.panels_i18n import fmt_number, t
-from bokeh_app.population import FeatureInfo, Population
+from scoring.service.population import FeatureInfo, Population
 
 #: Base font sizes in px at text scale 1.0 (WCAG: text must scale to 200 %).
 BASE_FONT = 16  # widgets and HTML text (the dashboard's --bokeh-font-size)
@@ -185,7 +185,7 @@ def format_feature_value(name: str, value: Any, lang: str) -> str:
     if value is None or (isinstance(value, float) and value != value):
         return t("missing", lang)
     try:
-        from scoring.catalogue import format_value
+        from scoring.text.catalogue import format_value
     except ImportError:
         format_value = None
     if format_value is not None:

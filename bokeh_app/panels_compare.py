@@ -13,16 +13,31 @@ from typing import Any
 import numpy as np
 from bokeh.layouts import column
 from bokeh.models import (
-    BasicTicker, ColumnDataSource, Div, FixedTicker, HoverTool, Label, Legend, LegendItem, Select,
+    BasicTicker,
+    ColumnDataSource,
+    Div,
+    FixedTicker,
+    HoverTool,
+    Label,
+    Legend,
+    LegendItem,
+    Select,
     Span,
 )
 from bokeh.plotting import figure
 
 from bokeh_app import panels_common as pc
 from bokeh_app.panels_i18n import fmt_number, lang_or_default, t
-from bokeh_app.population import (
-    GROUPS, Population, age_band, bin_edges, category_counts, comparison_groups, discrete_values,
-    histogram, share_below_equal,
+from scoring.service.population import (
+    GROUPS,
+    Population,
+    age_band,
+    bin_edges,
+    category_counts,
+    comparison_groups,
+    discrete_values,
+    histogram,
+    share_below_equal,
 )
 
 EMPTY_BARS = {"left": [], "right": [], "top": [], "count": [], "label": []}

@@ -27,16 +27,32 @@ import numpy as np
 from bokeh.events import SelectionGeometry
 from bokeh.layouts import column, row
 from bokeh.models import (
-    BoxSelectTool, Button, ColorBar, ColumnDataSource, Div, HoverTool, Label, LassoSelectTool,
-    Legend, LegendItem, LinearColorMapper, Select, Span, TextInput,
+    BoxSelectTool,
+    Button,
+    ColorBar,
+    ColumnDataSource,
+    Div,
+    HoverTool,
+    Label,
+    LassoSelectTool,
+    Legend,
+    LegendItem,
+    LinearColorMapper,
+    Select,
+    Span,
+    TextInput,
 )
 from bokeh.palettes import Cividis256
 from bokeh.plotting import figure
 
 from bokeh_app import panels_common as pc
 from bokeh_app.panels_i18n import fmt_number, fmt_pct, lang_or_default, t
-from bokeh_app.population import (
-    Population, bin_edges, points_in_geometry, scatter_sample, selection_summary,
+from scoring.service.population import (
+    Population,
+    bin_edges,
+    points_in_geometry,
+    scatter_sample,
+    selection_summary,
 )
 
 #: Most background points sent to the browser.

@@ -1,6 +1,6 @@
 """What-if: edit the client's application in a form, re-score, compare "Avant" and "Après".
 
-The form lists the catalogue's editable raw fields (`scoring.catalogue.RAW_FIELDS`)
+The form lists the catalogue's editable raw fields (`scoring.text.catalogue.RAW_FIELDS`)
 except protected ones (family situation, children: never offered as a
 recourse), prefilled with the client's values in display units. Each field is
 checked as it changes (number, whole number, range, required, list value) with
@@ -19,14 +19,21 @@ from typing import Any
 import numpy as np
 from bokeh.layouts import column, row
 from bokeh.models import (
-    Button, ColumnDataSource, Div, FactorRange, Label, Select, Span, TextInput,
+    Button,
+    ColumnDataSource,
+    Div,
+    FactorRange,
+    Label,
+    Select,
+    Span,
+    TextInput,
 )
 from bokeh.plotting import figure
 
 from bokeh_app import panels_common as pc
 from bokeh_app.panels_i18n import fmt_number, fmt_pct, lang_or_default, t
-from bokeh_app.population import Population
-from scoring.service import Explanation, InvalidOverride
+from scoring.service.population import Population
+from scoring.service.protocol import Explanation, InvalidOverride
 
 #: Protected raw fields (by the catalogue's flag on their feature) are left out of the form.
 SHOW_PROTECTED_FIELDS = False
@@ -56,7 +63,7 @@ class FieldSpec:
 def field_specs() -> list[FieldSpec]:
     """The catalogue's editable raw fields, protected ones removed (empty without a catalogue)."""
     try:
-        from scoring import catalogue
+        from scoring.text import catalogue
     except ImportError:
         return []
     out = []
@@ -89,7 +96,7 @@ def display_value(spec: FieldSpec, pop: Population, index: int) -> Any:
         return None
     value: Any = float(v)
     if spec.feature == spec.name:
-        from scoring import catalogue
+        from scoring.text import catalogue
 
         value = catalogue.RAW_FIELDS[spec.name].from_raw(value)
     if value is not None and spec.kind == "int":
@@ -138,14 +145,14 @@ def parse_field(spec: FieldSpec, text: str | None, lang: str) -> tuple[Any, str 
 def _display_to_raw(values: dict[str, Any]) -> dict[str, Any]:
     """Form values are in display units (years of employment); the service takes raw
     column values (negative days), exactly as the API does."""
-    from scoring.catalogue import RAW_FIELDS, display_to_raw
+    from scoring.text.catalogue import RAW_FIELDS, display_to_raw
 
     return display_to_raw({k: v for k, v in values.items() if k in RAW_FIELDS})
 
 
 def _catalogue_errors(raw_values: dict[str, Any], lang: str) -> dict[str, str]:
     """The catalogue's own check of the raw values (the same rules the API applies)."""
-    from scoring.catalogue import validate_overrides
+    from scoring.text.catalogue import validate_overrides
 
     return dict(validate_overrides(raw_values, lang))
 
@@ -170,7 +177,7 @@ def contribution_rows(before: Explanation, after: Explanation, lang: str) -> dic
 def _label(name: str, fallback: str, lang: str) -> str:
     """The catalogue's label in `lang` (so a language switch needs no new call to the client)."""
     try:
-        from scoring.catalogue import CATALOGUE, label
+        from scoring.text.catalogue import CATALOGUE, label
     except ImportError:
         return fallback
     return label(name, lang) if name in CATALOGUE else fallback

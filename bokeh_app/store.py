@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bokeh_app.population import Population
 from scoring.paths import Paths
-from scoring.service import ScoringClient
+from scoring.service.population import Population
+from scoring.service.protocol import ScoringClient
 
 log = logging.getLogger("scoring.dashboard")
 
@@ -42,10 +42,10 @@ def default_client_factory() -> ScoringClient:
     """HTTP client when SCORING_API_URL is set, else the in-process one on the env paths."""
     url = os.environ.get(ENV_API_URL)
     if url:
-        from scoring.client_http import HttpClient
+        from scoring.service.http import HttpClient
 
         return HttpClient(url)
-    from scoring.client_inprocess import InProcessClient
+    from scoring.service.inprocess import InProcessClient
 
     return InProcessClient(paths_from_env())
 

@@ -13,10 +13,17 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from bokeh_app import gauge, palette
-from bokeh_app.i18n import fmt_number, fmt_percent, fmt_points, fmt_signed, risk_label, t
-from scoring.decision import distance_to_threshold_points, risk_band_edges
-from scoring import catalogue
-from scoring.service import Contribution, Explanation, Score
+from bokeh_app.i18n import (
+    fmt_number,
+    fmt_percent,
+    fmt_points,
+    fmt_signed,
+    risk_label,
+    t,
+)
+from scoring.model.decision import distance_to_threshold_points, risk_band_edges
+from scoring.service.protocol import Contribution, Explanation, Score
+from scoring.text import catalogue
 
 #: Index of the band edge that is the decision threshold (levels 0-3 lie below it).
 THRESHOLD_EDGE = 4

@@ -1,6 +1,6 @@
 """A small deterministic ScoringClient for dashboard tests that need exact control.
 
-It returns the real service dataclasses and follows scoring.decision, so the
+It returns the real service dataclasses and follows scoring.model.decision, so the
 dashboard cannot tell it from the in-process client; it also counts calls and
 can be told to fail, which the real client cannot.
 """
@@ -12,8 +12,15 @@ from typing import Any
 
 import numpy as np
 
-from scoring.decision import is_refused, risk_level
-from scoring.service import Contribution, Explanation, GlobalImportance, Score, UnknownClient, WhatIf
+from scoring.model.decision import is_refused, risk_level
+from scoring.service.protocol import (
+    Contribution,
+    Explanation,
+    GlobalImportance,
+    Score,
+    UnknownClient,
+    WhatIf,
+)
 
 FEATURES = [
     ("EXT_SOURCE_2", "Score externe 2", "External score 2"),

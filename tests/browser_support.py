@@ -6,7 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from scoring.localserver import free_port, start_dashboard, stop
+from benchmarks.localserver import free_port, start_dashboard, stop
 from scoring.paths import REPO_ROOT, Paths
 
 __all__ = ["CHROMIUM", "LAUNCH_ARGS", "axe_path", "free_port", "start_server", "stop_server"]

@@ -45,7 +45,7 @@ def small_run(tmp_path_factory: pytest.TempPathFactory) -> Paths:
     Tests that need real artefacts (dashboard, API, cache reader) share it
     read-only; a test that must modify artefacts copies it first.
     """
-    from scoring.pipeline import run_pipeline
+    from scoring.cli.pipeline import run_pipeline
 
     root = tmp_path_factory.mktemp("small_run")
     paths = Paths(data_dir=root / "data", cache_dir=root / "cache")

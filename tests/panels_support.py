@@ -14,8 +14,14 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from bokeh_app.population import Population
-from scoring.service import Contribution, Explanation, InvalidOverride, Score, WhatIf
+from scoring.service.population import Population
+from scoring.service.protocol import (
+    Contribution,
+    Explanation,
+    InvalidOverride,
+    Score,
+    WhatIf,
+)
 
 THRESHOLD = 0.3
 FEATURES = ("AMT_INCOME_TOTAL", "AMT_CREDIT", "EXT_SOURCE_2", "CNT_CHILDREN", "AGE_YEARS",

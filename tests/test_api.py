@@ -14,13 +14,13 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scoring import catalogue
-from scoring.api import MAX_BODY_BYTES, cli_api, create_app
-from scoring.api_models import HISTORY_TABLES
-from scoring.client_inprocess import InProcessClient
+from scoring.api.app import MAX_BODY_BYTES, cli_api, create_app
+from scoring.api.models import HISTORY_TABLES
+from scoring.data.schema import DAYS_NOT_APPLICABLE, TABLES
 from scoring.paths import Paths
-from scoring.prediction_log import PredictionLog
-from scoring.schema import DAYS_NOT_APPLICABLE, TABLES
+from scoring.service.inprocess import InProcessClient
+from scoring.service.prediction_log import PredictionLog
+from scoring.text import catalogue
 
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 
@@ -195,7 +195,7 @@ def test_explanation(api: TestClient, train_id: int) -> None:
 
 
 def test_explanation_json_is_the_dataclass_form(api: TestClient, inproc: InProcessClient, train_id: int) -> None:
-    from scoring.service import to_dict
+    from scoring.service.protocol import to_dict
 
     expected = to_dict(inproc.explanation(train_id, 6, "en"))
     expected["score"]["decision"] = "refused" if expected["score"]["refused"] else "accepted"
@@ -262,8 +262,8 @@ def test_docs_and_schema_generated_from_the_raw_contract(api: TestClient) -> Non
 
 def test_real_rows_fit_the_request_models(realdata_dir: Path) -> None:
     """Real Home Credit rows, read by the loader, are valid API records and history rows as they are."""
-    from scoring.api_models import application_model, history_row_model
-    from scoring.loader import read_table
+    from scoring.api.models import application_model, history_row_model
+    from scoring.data.loader import read_table
 
     record_model = application_model()
     test_rows = read_table(realdata_dir / "liagit_application_test.csv", "application_test").to_dicts()
@@ -499,8 +499,8 @@ def test_cli_api_serves_on_loopback_by_default(small_run: Paths, monkeypatch: py
     """uvicorn gets the app factory; each worker builds the app for the run named by the env."""
     import uvicorn
 
-    from scoring.api import ENV_PREDICTION_LOG, app_from_env
-    from scoring.cli import build_parser
+    from scoring.api.app import ENV_PREDICTION_LOG, app_from_env
+    from scoring.cli.commands import build_parser
 
     calls = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
@@ -510,18 +510,18 @@ def test_cli_api_serves_on_loopback_by_default(small_run: Paths, monkeypatch: py
     local = Paths(data_dir=small_run.data_dir, cache_dir=small_run.cache_dir)
     assert cli_api(args, local) == 0
     (app, kw), = calls
-    assert app == "scoring.api:app_from_env" and kw["factory"] is True
+    assert app == "scoring.api.app:app_from_env" and kw["factory"] is True
     assert (kw["host"], kw["port"], kw["workers"]) == ("127.0.0.1", 8000, 1)
     monkeypatch.setenv(ENV_PREDICTION_LOG, str(tmp_path / "l.sqlite"))
     health = TestClient(app_from_env()).get("/health").json()
-    from scoring.registry import current_version
+    from scoring.model.registry import current_version
 
     assert health["status"] == "ok" and health["model_version"] == current_version(local)
     assert isinstance(args, argparse.Namespace)
 
 
 def test_cli_api_refuses_to_start_without_artefacts(tmp_path: Path) -> None:
-    from scoring.cli import build_parser
+    from scoring.cli.commands import build_parser
     from scoring.errors import UserError
 
     args = build_parser().parse_args(["api"])

@@ -6,7 +6,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from scoring.calibration import calibrate, fit_platt, logit, sigmoid
+from scoring.model.calibration import calibrate, fit_platt, logit, sigmoid
 from scoring.paths import Paths
 
 
@@ -33,7 +33,7 @@ def test_calibration_keeps_the_ranking_and_falls_back_to_identity() -> None:
 
 
 def test_registered_model_is_calibrated_and_decides_as_before(small_run: Paths) -> None:
-    from scoring.registry import load_current
+    from scoring.model.registry import load_current
 
     model = load_current(small_run)
     features = pl.read_parquet(small_run.features)

@@ -20,14 +20,21 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
-from scoring.api import create_app
-from scoring.client_http import HttpClient, ScoringAPIError
-from scoring.client_inprocess import InProcessClient
-from scoring.decision import risk_level
+from scoring.api.app import create_app
+from scoring.data.schema import TABLES
+from scoring.model.decision import risk_level
 from scoring.paths import Paths
-from scoring.prediction_log import PredictionLog
-from scoring.schema import TABLES
-from scoring.service import Explanation, InvalidOverride, Score, ScoringClient, UnknownClient, WhatIf
+from scoring.service.http import HttpClient, ScoringAPIError
+from scoring.service.inprocess import InProcessClient
+from scoring.service.prediction_log import PredictionLog
+from scoring.service.protocol import (
+    Explanation,
+    InvalidOverride,
+    Score,
+    ScoringClient,
+    UnknownClient,
+    WhatIf,
+)
 
 IMPLEMENTATIONS = ("inprocess", "http-testclient", "http-uvicorn")
 

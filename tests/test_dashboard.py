@@ -23,11 +23,11 @@ from bokeh.models import Div
 from bokeh_app import gauge, i18n, layout, store, views
 from bokeh_app.layout import build_document, open_session, url_arguments
 from bokeh_app.store import ClientIndex
-from tests.browser_support import free_port, start_server, stop_server
-from scoring.decision import RISK_LEVEL_KEYS, risk_band_edges
 from scoring.errors import ArtefactMissing
+from scoring.model.decision import RISK_LEVEL_KEYS, risk_band_edges
 from scoring.paths import REPO_ROOT, Paths
 from tests._fake_client import FakeClient
+from tests.browser_support import free_port, start_server, stop_server
 
 FR_DECISIONS = {"Crédit accordé", "Crédit refusé"}
 EN_DECISIONS = {"Credit granted", "Credit refused"}
@@ -229,7 +229,7 @@ def test_unknown_or_bad_client_keeps_the_view(fake):
 
 
 def store_unknown():
-    from scoring.service import UnknownClient
+    from scoring.service.protocol import UnknownClient
 
     return UnknownClient("gone")
 
@@ -430,7 +430,7 @@ def test_a_session_never_holds_a_shared_array(fake):
 # --------------------------------------------------------------------------- real artefacts
 
 def test_real_run_through_the_inprocess_client(small_run: Paths):
-    from scoring.client_inprocess import InProcessClient
+    from scoring.service.inprocess import InProcessClient
 
     client = InProcessClient(small_run)
     ids = client.client_ids()
@@ -459,10 +459,10 @@ def test_the_http_client_shows_the_same_page(small_run: Paths, tmp_path, monkeyp
     """SCORING_API_URL selects HttpClient; over the API the panels equal the in-process ones."""
     from fastapi.testclient import TestClient
 
-    from scoring.api import create_app
-    from scoring.client_http import HttpClient
-    from scoring.client_inprocess import InProcessClient
-    from scoring.prediction_log import PredictionLog
+    from scoring.api.app import create_app
+    from scoring.service.http import HttpClient
+    from scoring.service.inprocess import InProcessClient
+    from scoring.service.prediction_log import PredictionLog
 
     monkeypatch.setenv(store.ENV_API_URL, "http://127.0.0.1:9")
     chosen = store.default_client_factory()
@@ -493,7 +493,7 @@ def test_the_http_client_shows_the_same_page(small_run: Paths, tmp_path, monkeyp
 # --------------------------------------------------------------------------- serving
 
 def test_serve_command_passes_paths_and_origins(tmp_path):
-    from scoring.serving import serve_command
+    from scoring.cli.serving import serve_command
 
     args = argparse.Namespace(port=5123, host="127.0.0.1", allow_websocket_origin=["example.org:80"],
                               num_procs=2, show=False)
@@ -531,8 +531,8 @@ def test_served_page_without_artefacts_says_which_command_builds_them(run_paths:
 def test_protected_attributes_are_marked_in_the_explanation(small_run):
     """Age or gender may weigh in the score, but the advisor sees they are never a reason."""
     from bokeh_app import views
-    from scoring import catalogue
-    from scoring.client_inprocess import InProcessClient
+    from scoring.service.inprocess import InProcessClient
+    from scoring.text import catalogue
 
     client = InProcessClient(small_run)
     try:

@@ -13,7 +13,13 @@ from collections.abc import Iterator
 import pytest
 
 from scoring.paths import REPO_ROOT, Paths
-from tests.browser_support import CHROMIUM, axe_path, free_port, start_server, stop_server
+from tests.browser_support import (
+    CHROMIUM,
+    axe_path,
+    free_port,
+    start_server,
+    stop_server,
+)
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not installed")]
@@ -55,7 +61,7 @@ def page(browser):
 
 @pytest.fixture(scope="module")
 def known_clients(small_run: Paths):
-    from scoring.client_inprocess import InProcessClient
+    from scoring.service.inprocess import InProcessClient
 
     client = InProcessClient(small_run)
     ids = client.client_ids()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scoring.decision import (
+from scoring.model.decision import (
     RISK_LEVEL_KEYS,
     distance_to_threshold_points,
     is_refused,

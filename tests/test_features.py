@@ -8,13 +8,13 @@ from typing import Any
 
 import polars as pl
 import pytest
+from conftest import REAL_SAMPLES
 from polars.testing import assert_frame_equal
 
-from conftest import REAL_SAMPLES
-from scoring import features as F
+from scoring.data.schema import TABLES
 from scoring.errors import UserError
+from scoring.features import table as F
 from scoring.paths import Paths
-from scoring.schema import TABLES
 
 CODE = 365243  # "not applicable" day count
 
@@ -277,7 +277,7 @@ def test_pos_installments_credit_cards(built):
 
 
 def test_client_without_history_gets_zero_counts_and_null_aggregates(built, history):
-    from scoring.features_history import ZERO_WHEN_ABSENT
+    from scoring.features.history import ZERO_WHEN_ABSENT
 
     r = row(built, 101)
     history_cols = [c for c in history.columns if c != "SK_ID_CURR"]
@@ -407,8 +407,8 @@ def test_cli_features_missing_raw_dir(tmp_path):
 # --- real sample rows ---------------------------------------------------------------------------
 
 def test_real_sample_rows_build(realdata_dir: Path):
-    from scoring.catalogue import missing_entries
-    from scoring.loader import read_table
+    from scoring.data.loader import read_table
+    from scoring.text.catalogue import missing_entries
 
     real = {name: read_table(realdata_dir / f, name).lazy() for name, f in REAL_SAMPLES.items()}
     out = F.build_features(real).collect()

@@ -11,10 +11,15 @@ import polars as pl
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from scoring.data.generator.dataset import (
+    FIRST_SK_ID_CURR,
+    TRUTH_FILE,
+    cli_generate,
+    generate,
+)
+from scoring.data.schema import DAYS_NOT_APPLICABLE, TABLE_ORDER, TABLES
 from scoring.errors import UserError
-from scoring.generator import FIRST_SK_ID_CURR, TRUTH_FILE, cli_generate, generate
 from scoring.paths import Paths
-from scoring.schema import DAYS_NOT_APPLICABLE, TABLE_ORDER, TABLES
 
 CLIENTS, NEW_CLIENTS, SEED = 5000, 800, 3
 
@@ -122,9 +127,9 @@ def test_schema_categories_and_nullability(tables: dict[str, pl.DataFrame]) -> N
 
 
 def test_loader_validates_generated_files(raw: Path) -> None:
-    loader = pytest.importorskip("scoring.loader")
+    loader = pytest.importorskip("scoring.data.loader")
     if not hasattr(loader, "validate_raw"):
-        pytest.skip("scoring.loader.validate_raw not available yet")
+        pytest.skip("scoring.data.loader.validate_raw not available yet")
     report = loader.validate_raw(raw)
     assert report.ok and not report.warnings, report.format()
     assert report.row_counts["application_train"] == CLIENTS
@@ -259,7 +264,7 @@ def test_cli_refuses_to_overwrite_without_force(run_paths: Paths) -> None:
 def test_interrupted_run_leaves_previous_files(run_paths: Paths, monkeypatch: pytest.MonkeyPatch) -> None:
     generate(run_paths.raw, 200, 30, 1)
     before = _digest(run_paths.raw)
-    import scoring.generator as gen
+    import scoring.data.generator.dataset as gen
 
     def boom(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt

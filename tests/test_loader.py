@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import pytest
-
 from conftest import REAL_SAMPLES
-from scoring.cli import main as cli_main
-from scoring.loader import (
+
+from scoring.cli.commands import main as cli_main
+from scoring.data.loader import (
     FINGERPRINT,
     SchemaError,
     cli_validate,
@@ -22,8 +22,8 @@ from scoring.loader import (
     read_table,
     validate_raw,
 )
+from scoring.data.schema import TABLES
 from scoring.paths import Paths
-from scoring.schema import TABLES
 
 # --------------------------------------------------------------------------- helpers
 
@@ -307,7 +307,7 @@ def test_cli_validate_prints_the_report(raw: Path, tmp_path: Path, capsys: pytes
 
 
 def test_encoding_error_is_located_across_chunk_boundaries(tmp_path: Path) -> None:
-    from scoring.loader import _encoding_problem
+    from scoring.data.loader import _encoding_problem
 
     lines = [b"SK_ID_CURR,NAME"] + [b"%d,abc\xc3\xa9def" % i for i in range(1, 60)]
     lines[42] = b"142,Caf\xe9 au lait"

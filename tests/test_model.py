@@ -8,7 +8,7 @@ import pytest
 from catboost import CatBoostClassifier
 
 from scoring.errors import UserError
-from scoring.model import SMALL_FRAME_ROWS, ScoringModel, to_model_frame
+from scoring.model.scoring_model import SMALL_FRAME_ROWS, ScoringModel, to_model_frame
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from bokeh_app.panels_compare import ComparePanel
 from bokeh_app.panels_i18n import STRINGS, t
 from bokeh_app.panels_scatter import ScatterPanel
 from bokeh_app.panels_whatif import WhatIfPanel
-from bokeh_app.population import Population, percentile_of, selection_summary
+from scoring.service.population import Population, percentile_of, selection_summary
 from tests.panels_support import FakeClient, make_population
 
 CLIENT = 100_011
@@ -430,8 +430,8 @@ def test_whatif_sessions_are_isolated_and_shared_arrays_unchanged(world):
 # ---------------------------------------------------------------- on a real small run
 def test_panels_on_a_real_run(small_run, tmp_path):
     """Population from the SHAP store, real InProcessClient what-if (log kept in tmp_path)."""
-    from scoring.client_inprocess import InProcessClient
-    from scoring.prediction_log import PredictionLog
+    from scoring.service.inprocess import InProcessClient
+    from scoring.service.prediction_log import PredictionLog
 
     client = InProcessClient(small_run, prediction_log=PredictionLog(tmp_path / "log.sqlite"))
     try:
@@ -476,8 +476,8 @@ def test_panels_on_a_real_run(small_run, tmp_path):
 
 def test_years_of_employment_edit_reaches_the_real_service_in_raw_days(small_run, tmp_path):
     """The form speaks years; the service and the API speak the raw column (negative days)."""
-    from scoring.client_inprocess import InProcessClient
-    from scoring.prediction_log import PredictionLog
+    from scoring.service.inprocess import InProcessClient
+    from scoring.service.prediction_log import PredictionLog
 
     log = PredictionLog(tmp_path / "log.sqlite")
     client = InProcessClient(small_run, prediction_log=log)

@@ -12,7 +12,13 @@ from collections.abc import Iterator
 import pytest
 
 from scoring.paths import Paths
-from tests.browser_support import CHROMIUM, axe_path, free_port, start_server, stop_server
+from tests.browser_support import (
+    CHROMIUM,
+    axe_path,
+    free_port,
+    start_server,
+    stop_server,
+)
 
 pytestmark = [
     pytest.mark.browser,

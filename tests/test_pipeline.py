@@ -9,12 +9,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scoring.model import CARD_FILE
+from scoring.cli.pipeline import (
+    features_reason,
+    refresh_reason,
+    run_steps,
+    train_reason,
+)
+from scoring.explain.shap_cache import ACTIVE_FILE, ShapStore
+from scoring.model.registry import current_card, current_version, load_current
+from scoring.model.scoring_model import CARD_FILE
+from scoring.model.training.config import TrainConfig
 from scoring.paths import Paths
-from scoring.pipeline import features_reason, refresh_reason, run_steps, train_reason
-from scoring.registry import current_card, current_version, load_current
-from scoring.shap_cache import ACTIVE_FILE, ShapStore
-from scoring.training_config import TrainConfig
 
 #: The small_run fixture's settings (tests/conftest.py).
 SMALL = dict(clients=4000, new_clients=600, seed=11, fast=True)

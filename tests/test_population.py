@@ -1,4 +1,4 @@
-"""bokeh_app.population: read-only arrays and the pure comparison functions."""
+"""scoring.service.population: read-only arrays and the pure comparison functions."""
 
 from __future__ import annotations
 
@@ -6,10 +6,21 @@ import numpy as np
 import polars as pl
 import pytest
 
-from bokeh_app.population import (
-    GROUPS, Population, age_band, bin_edges, comparison_groups, comparison_mask, histogram,
-    neighbour_index, percentile_of, points_in_geometry, scatter_sample, selection_summary,
-    share_below_equal, similar_rows,
+from scoring.service.population import (
+    GROUPS,
+    Population,
+    age_band,
+    bin_edges,
+    comparison_groups,
+    comparison_mask,
+    histogram,
+    neighbour_index,
+    percentile_of,
+    points_in_geometry,
+    scatter_sample,
+    selection_summary,
+    share_below_equal,
+    similar_rows,
 )
 from tests.panels_support import THRESHOLD, make_population
 

@@ -13,7 +13,7 @@ import pytest
 
 from scoring.errors import UserError
 from scoring.paths import Paths
-from scoring.prediction_log import PredictionEvent, PredictionLog, cli_log
+from scoring.service.prediction_log import PredictionEvent, PredictionLog, cli_log
 
 
 def _event(i: int, source: str = "test", **kw) -> PredictionEvent:

@@ -10,15 +10,23 @@ import numpy as np
 import polars as pl
 import pytest
 
-import scoring.registry as registry
+import scoring.model.registry as registry
 from scoring.errors import ArtefactMissing, UserError
-from scoring.model import ScoringModel, to_model_frame
+from scoring.model.registry import (
+    cli_models,
+    current_version,
+    is_stale,
+    list_versions,
+    load_current,
+    load_version,
+    register,
+    training_fingerprint,
+)
+from scoring.model.scoring_model import ScoringModel, to_model_frame
+from scoring.model.training.candidates import make_catboost
+from scoring.model.training.config import TrainConfig
+from scoring.model.training.toydata import toy_feature_table
 from scoring.paths import Paths
-from scoring.registry import (cli_models, current_version, is_stale, list_versions, load_current,
-                              load_version, register, training_fingerprint)
-from scoring.training_config import TrainConfig
-from scoring.training_models import make_catboost
-from scoring.training_toydata import toy_feature_table
 
 CATS = ["CAT_GRADE", "CAT_REGION", "CAT_HOUSING"]
 
@@ -99,7 +107,7 @@ def test_current_moves_only_after_complete_write(paths: Paths, frame: pl.DataFra
     def broken_markdown(report: dict) -> str:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("scoring.training_report.render_markdown", broken_markdown)
+    monkeypatch.setattr("scoring.model.training.report.render_markdown", broken_markdown)
     model3, report3 = _model(frame, 0.3, seed=2)
     with pytest.raises(RuntimeError, match="disk full"):
         register(paths, model3, report3)

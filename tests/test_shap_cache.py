@@ -23,14 +23,11 @@ import polars as pl
 import pytest
 from catboost import CatBoostClassifier
 
-from scoring import shap_cache
 from scoring.atomic import write_text_atomic
-from scoring.cli import main as cli_main
+from scoring.cli.commands import main as cli_main
 from scoring.errors import ArtefactMissing, UserError
-from scoring.model import ScoringModel, to_model_frame
-from scoring.paths import REPO_ROOT, Paths
-from scoring.service import UnknownClient
-from scoring.shap_cache import (
+from scoring.explain import shap_cache
+from scoring.explain.shap_cache import (
     ACTIVE_FILE,
     META_KEY,
     PREVIOUS_FILE,
@@ -41,6 +38,9 @@ from scoring.shap_cache import (
     UnknownClientError,
     refresh_cache,
 )
+from scoring.model.scoring_model import ScoringModel, to_model_frame
+from scoring.paths import REPO_ROOT, Paths
+from scoring.service.protocol import UnknownClient
 
 N_TRAIN, N_NEW = 900, 150
 CATS = ["NAME_CONTRACT_TYPE", "OCCUPATION_TYPE"]
@@ -356,7 +356,7 @@ def test_killed_refresh_leaves_old_cache_served_and_is_cleaned_next_run(copy_of:
     old = _active(copy_of)
     script = (
         "import time, sys\n"
-        "from scoring import shap_cache\n"
+        "from scoring.explain import shap_cache\n"
         "from pathlib import Path\nfrom scoring.paths import Paths\n"
         "real = shap_cache.write_chunk\n"
         "def slow(cache, ids, records):\n"

@@ -7,10 +7,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scoring.decision import is_refused
 from scoring.errors import UserError
-from scoring.threshold import (bayes_threshold, best_threshold, business_cost, confusion_counts,
-                               cost_curve, normalised_cost)
+from scoring.model.decision import is_refused
+from scoring.model.threshold import (
+    bayes_threshold,
+    best_threshold,
+    business_cost,
+    confusion_counts,
+    cost_curve,
+    normalised_cost,
+)
 
 
 def test_business_cost_hand_computed() -> None:

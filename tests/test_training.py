@@ -9,17 +9,26 @@ import numpy as np
 import polars as pl
 import pytest
 
-from scoring.calibration import calibrate
-
 from scoring.errors import ArtefactMissing, UserError
+from scoring.model.calibration import calibrate
+from scoring.model.registry import current_version, list_versions, load_current
+from scoring.model.threshold import normalised_cost
+from scoring.model.training.candidates import (
+    sample_candidates,
+    search_catboost,
+    search_space,
+)
+from scoring.model.training.data import holdout_split, load_training_data
+from scoring.model.training.leakage import single_feature_auc
+from scoring.model.training.toydata import toy_feature_table, write_toy_run
+from scoring.model.training.trainer import (
+    LeakageError,
+    TrainConfig,
+    cli_train,
+    train_and_register,
+    train_model,
+)
 from scoring.paths import Paths
-from scoring.registry import current_version, list_versions, load_current
-from scoring.threshold import normalised_cost
-from scoring.training import LeakageError, TrainConfig, cli_train, train_and_register, train_model
-from scoring.training_data import holdout_split, load_training_data
-from scoring.training_leakage import single_feature_auc
-from scoring.training_models import sample_candidates, search_catboost, search_space
-from scoring.training_toydata import toy_feature_table, write_toy_run
 
 FAST = TrainConfig(fast=True, seed=7)
 
@@ -118,7 +127,7 @@ def test_leaky_category_is_found_but_an_id_like_one_is_not() -> None:
         pl.Series("CAT_ID", [f"id{i}" for i in rng.permutation(y.size)]),
     )
     cats = ["CAT_GRADE", "CAT_REGION", "CAT_HOUSING", "CAT_LEAK", "CAT_ID"]
-    from scoring.model import to_model_frame
+    from scoring.model.scoring_model import to_model_frame
     names = [c for c in frame.columns if c not in ("SK_ID_CURR", "TARGET", "SAMPLE")]
     aucs = single_feature_auc(to_model_frame(frame, names, cats), y, cats)
     assert aucs["CAT_LEAK"] > 0.99
@@ -169,8 +178,8 @@ def test_candidates_cover_both_class_weightings() -> None:
 
 def test_search_stops_at_its_time_budget() -> None:
     frame, _ = toy_feature_table(800, 0, seed=6, n_noise=0)
-    from scoring.model import to_model_frame
-    from scoring.training_data import cv_folds
+    from scoring.model.scoring_model import to_model_frame
+    from scoring.model.training.data import cv_folds
     names = [c for c in frame.columns if c not in ("SK_ID_CURR", "TARGET", "SAMPLE")]
     cats = ["CAT_GRADE", "CAT_REGION", "CAT_HOUSING"]
     X, y = to_model_frame(frame, names, cats), frame["TARGET"].to_numpy()
@@ -192,7 +201,7 @@ def test_cli_train_prints_summary(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 
 def test_generated_data_small_run(small_run: Paths) -> None:
-    """On the generator's data (4000 clients, features by scoring.features, trained by the pipeline)."""
+    """On the generator's data (4000 clients, features by scoring.features.table, trained by the pipeline)."""
     card = load_current(small_run).card
     m = card["metrics"]
     auc = {name: m[name]["cv"]["roc_auc"]["mean"] for name in m}

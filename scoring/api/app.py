@@ -1,0 +1,379 @@
+"""The HTTP scoring API (FastAPI): the same answers as the in-process client, over JSON.
+
+`create_app(paths)` loads the artefacts once (an `InProcessClient`) and
+serves them read-only; `python main.py api` runs it with uvicorn on
+127.0.0.1:8000. Request bodies are validated by models generated from the
+raw-data schema (`scoring.api.models`), with per-field messages in French by
+default and in English with `?lang=en` or `Accept-Language: en`. Errors never
+carry a traceback: unexpected failures are logged server-side and answered
+with a generic 500, and the service keeps serving.
+"""
+
+# No `from __future__ import annotations`: FastAPI reads the (dynamically built)
+# request model classes from the endpoints' annotations at definition time.
+
+import argparse
+import json
+import os
+import re
+import time
+import traceback
+from pathlib import Path as FilePath
+from typing import Any, Literal
+
+from fastapi import FastAPI, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from scoring.api.models import field_errors, score_request_model, what_if_request_model
+from scoring.errors import ArtefactMissing, UserError
+from scoring.paths import Paths
+from scoring.progress import log
+from scoring.service.inprocess import InProcessClient
+from scoring.service.prediction_log import PredictionLog
+from scoring.service.protocol import (
+    Explanation,
+    InvalidOverride,
+    Score,
+    UnknownClient,
+    WhatIf,
+    to_dict,
+)
+
+#: Largest request body accepted (bytes); a complete record with a long history fits easily.
+MAX_BODY_BYTES = 1_000_000
+#: Largest `top` (number of contributions) a caller may ask for.
+MAX_TOP = 500
+#: Values of the optional X-Scoring-Source header recorded in the prediction log.
+_SOURCE_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+
+_TEXT: dict[str, tuple[str, str]] = {
+    "unknown_client": ("Client {id} inconnu : aucun dossier ne porte cet identifiant.",
+                       "Unknown client {id}: no application has this identifier."),
+    "invalid": ("Données invalides : voir le détail par champ.", "Invalid data: see the per-field details."),
+    "too_large": ("Requête trop volumineuse (au plus {limit} octets).",
+                  "Request body too large (at most {limit} bytes)."),
+    "bad_length": ("En-tête Content-Length invalide.", "Invalid Content-Length header."),
+    "internal": ("Erreur interne du service de scoring ; l'incident a été enregistré.",
+                 "Internal error of the scoring service; the incident has been logged."),
+    "not_found": ("Ressource introuvable.", "Resource not found."),
+    "method": ("Méthode non autorisée pour cette ressource.", "Method not allowed for this resource."),
+    "http": ("Requête refusée.", "Request refused."),
+    "not_ready": ("Service de scoring momentanément indisponible.", "Scoring service temporarily unavailable."),
+}
+
+
+def request_lang(query_string: bytes | str, accept_language: str | None) -> str:
+    """`lang` query parameter first, then Accept-Language, else French."""
+    text = query_string.decode("latin-1") if isinstance(query_string, bytes) else query_string
+    for part in text.split("&"):
+        key, _, value = part.partition("=")
+        if key == "lang" and value.lower() in ("fr", "en"):
+            return value.lower()
+    for item in (accept_language or "").split(","):
+        tag = item.split(";")[0].strip().lower()
+        if tag.startswith("en"):
+            return "en"
+        if tag.startswith("fr"):
+            return "fr"
+    return "fr"
+
+
+def message(key: str, lang: str, **kw: Any) -> str:
+    fr, en = _TEXT[key]
+    return (en if lang == "en" else fr).format(**kw)
+
+
+def _lang_of(request: Request) -> str:
+    return request_lang(request.scope.get("query_string", b""), request.headers.get("accept-language"))
+
+
+def _scope_lang(scope: Scope) -> str:
+    headers = dict(scope.get("headers") or [])
+    accept = headers.get(b"accept-language", b"").decode("latin-1")
+    return request_lang(scope.get("query_string", b""), accept)
+
+
+async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:
+    payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(payload)).encode())]})
+    await send({"type": "http.response.body", "body": payload})
+
+
+class BodyLimitMiddleware:
+    """Refuse bodies over `limit` bytes with 413: on Content-Length, and on the streamed body.
+
+    The body is read (up to the limit) before the app sees it, then replayed,
+    so a chunked upload without Content-Length cannot slip past either.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        lang = _scope_lang(scope)
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None:
+            try:
+                size = int(declared)
+            except ValueError:
+                await _send_json(send, 400, {"detail": message("bad_length", lang)})
+                return
+            if size > self.limit:
+                await _send_json(send, 413, {"detail": message("too_large", lang, limit=self.limit)})
+                return
+        if scope.get("method") in ("GET", "HEAD", "OPTIONS", "DELETE") and declared is None:
+            await self.app(scope, receive, send)
+            return
+        chunks, total = [], 0
+        while True:
+            msg = await receive()
+            if msg["type"] != "http.request":  # client went away
+                return
+            chunk = msg.get("body", b"")
+            total += len(chunk)
+            if total > self.limit:
+                await _send_json(send, 413, {"detail": message("too_large", lang, limit=self.limit)})
+                return
+            chunks.append(chunk)
+            if not msg.get("more_body", False):
+                break
+        body, replayed = b"".join(chunks), False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+class CatchAllMiddleware:
+    """Any unexpected exception: traceback to the server log, generic JSON 500 to the caller.
+
+    Also stamps each response with `Server-Timing: app;dur=<ms>` (time inside
+    the app), so benchmarks can tell service time from transport and queueing.
+    """
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+        t0 = time.perf_counter()
+
+        async def tracking_send(msg: Message) -> None:
+            nonlocal started
+            if msg["type"] == "http.response.start":
+                started = True
+                duration = f"app;dur={(time.perf_counter() - t0) * 1000:.3f}".encode()
+                msg = dict(msg, headers=[*msg.get("headers", []), (b"server-timing", duration)])
+            await send(msg)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:  # noqa: BLE001 - the boundary where every failure becomes a 500
+            log.error("API internal error on %s %s\n%s", scope.get("method"), scope.get("path"),
+                      traceback.format_exc())
+            if not started:
+                await _send_json(send, 500, {"detail": message("internal", _scope_lang(scope))})
+
+
+def _source(request: Request) -> str:
+    value = (request.headers.get("x-scoring-source") or "").strip().lower()
+    return value if _SOURCE_RE.match(value) else "api"
+
+
+def _score_json(score: Score) -> dict[str, Any]:
+    out = to_dict(score)
+    out["decision"] = "refused" if score.refused else "accepted"
+    return out
+
+
+def _explanation_json(e: Explanation) -> dict[str, Any]:
+    """`to_dict(e)` plus the decision word, built directly: `dataclasses.asdict` deep-copies
+    every leaf and cost ~1.3 ms per explanation, a tenth of a what-if."""
+    return {
+        "score": _score_json(e.score),
+        "base_value": e.base_value,
+        "contributions": [
+            {"feature": c.feature, "label": c.label, "value": c.value, "display_value": c.display_value,
+             "shap": c.shap}
+            for c in e.contributions
+        ],
+        "other_factors": e.other_factors,
+        "global_importance": [
+            {"feature": g.feature, "label": g.label, "mean_abs_shap": g.mean_abs_shap, "rank": g.rank}
+            for g in e.global_importance
+        ],
+    }
+
+
+def _what_if_json(result: WhatIf) -> dict[str, Any]:
+    before, after = result.before.score, result.after.score
+    return {
+        "before": _explanation_json(result.before),
+        "after": _explanation_json(result.after),
+        "overrides": result.overrides,
+        "difference": {
+            "probability": after.probability - before.probability,
+            "points": round((after.probability - before.probability) * 100.0, 2),
+            "risk_level": after.risk_level - before.risk_level,
+            "decision_changed": after.refused != before.refused,
+        },
+    }
+
+
+_CLIENT_ID = Path(description="SK_ID_CURR of the client", ge=0, le=2**62)
+_TOP = Query(10, ge=1, le=MAX_TOP, description="number of contributions listed (the rest is summed)")
+_LANG = Query(None, description="language of labels and messages (default: Accept-Language, else fr)")
+LangParam = Literal["fr", "en"] | None
+
+
+def create_app(paths: Paths, client: InProcessClient | None = None, *,
+               max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI:
+    """The API over the artefacts at `paths` (or over an already opened `client`)."""
+    client = client if client is not None else InProcessClient(paths, source="api")
+    what_if_body = what_if_request_model()
+    score_body = score_request_model()
+    app = FastAPI(
+        title="Prêt à dépenser — API de scoring",
+        version=client.store.model_version,
+        description="Scores, explications (SHAP) et simulations pour les conseillers. "
+                    "Messages en français par défaut, en anglais avec `?lang=en` ou `Accept-Language: en`.",
+    )
+    app.state.client = client
+    app.add_middleware(BodyLimitMiddleware, limit=max_body_bytes)
+    app.add_middleware(CatchAllMiddleware)  # added last = outermost: also covers the body limit
+
+    def lang_for(request: Request) -> str:
+        return _lang_of(request)
+
+    @app.exception_handler(UnknownClient)
+    async def unknown_client(request: Request, exc: UnknownClient) -> JSONResponse:
+        cid = request.path_params.get("client_id", "?")
+        return JSONResponse({"detail": message("unknown_client", lang_for(request), id=cid)}, status_code=404)
+
+    @app.exception_handler(InvalidOverride)
+    async def invalid_override(request: Request, exc: InvalidOverride) -> JSONResponse:
+        return JSONResponse({"detail": message("invalid", lang_for(request)), "errors": exc.errors},
+                            status_code=422)
+
+    @app.exception_handler(UserError)
+    async def user_error(request: Request, exc: UserError) -> JSONResponse:
+        lang = lang_for(request)
+        if isinstance(exc, ArtefactMissing):  # e.g. a build pruned under the server: not the caller's fault
+            log.error("API request failed on missing artefact: %s", exc)
+            return JSONResponse({"detail": message("not_ready", lang)}, status_code=503)
+        return JSONResponse({"detail": message("invalid", lang), "errors": {"body": str(exc)}}, status_code=422)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        strip = ("body", "query", "path", "overrides") if request.url.path.endswith("/what-if") \
+            else ("body", "query", "path")
+        errors = field_errors(list(exc.errors()), lang_for(request), strip=strip)
+        return JSONResponse({"detail": message("invalid", lang_for(request)), "errors": errors},
+                            status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        key = {404: "not_found", 405: "method", 413: "too_large"}.get(exc.status_code, "http")
+        return JSONResponse({"detail": message(key, lang_for(request), limit=max_body_bytes)},
+                            status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.get("/health", summary="Liveness: model and cache versions, number of clients")
+    async def health() -> JSONResponse:
+        return JSONResponse(client.health())
+
+    @app.get("/model", summary="Model card: version, threshold, costs, metrics, feature catalogue")
+    def model_card(request: Request, lang: LangParam = _LANG) -> JSONResponse:
+        return JSONResponse(client.model_card(lang or lang_for(request)))
+
+    @app.get("/clients", summary="Identifiers of every client known to the service")
+    def clients() -> JSONResponse:
+        ids = client.client_ids()
+        return JSONResponse({"count": len(ids), "client_ids": ids})
+
+    @app.get("/clients/{client_id}", summary="A client's key facts in human units")
+    def profile(request: Request, client_id: int = _CLIENT_ID, lang: LangParam = _LANG) -> JSONResponse:
+        return JSONResponse(client.profile(client_id, lang or lang_for(request)))
+
+    # A cache read and one short log insert (~0.1 ms): served on the event loop, without the
+    # thread-pool hop that would dominate its latency.
+    @app.get("/clients/{client_id}/score", summary="Probability, decision and risk level (from the cache)")
+    async def score(request: Request, client_id: int = _CLIENT_ID) -> JSONResponse:
+        result = client.score(client_id)
+        client.log_score(result, _source(request))
+        return JSONResponse(_score_json(result))
+
+    @app.get("/clients/{client_id}/explanation", summary="Top SHAP contributions, readable, and global importance")
+    def explanation(request: Request, client_id: int = _CLIENT_ID, top: int = _TOP,
+                    lang: LangParam = _LANG) -> JSONResponse:
+        return JSONResponse(_explanation_json(client.explanation(client_id, top, lang or lang_for(request))))
+
+    @app.post("/clients/{client_id}/what-if", summary="Re-score the client with edited raw fields")
+    def what_if(request: Request, body: what_if_body, client_id: int = _CLIENT_ID,  # type: ignore[valid-type]
+                top: int = _TOP, lang: LangParam = _LANG) -> JSONResponse:
+        overrides = body.overrides.model_dump(exclude_unset=True)
+        result = client.what_if(client_id, overrides, top, lang or lang_for(request), source=_source(request))
+        return JSONResponse(_what_if_json(result))
+
+    @app.post("/score", summary="Score a brand-new applicant from a complete raw record")
+    def score_new(request: Request, body: score_body, top: int = _TOP,  # type: ignore[valid-type]
+                  lang: LangParam = _LANG) -> JSONResponse:
+        history = None if body.history is None else {
+            table: rows for table, rows in body.history.model_dump().items() if rows is not None}
+        result = client.score_application(body.record.model_dump(), history, top,
+                                          lang or lang_for(request), source=_source(request))
+        return JSONResponse(_explanation_json(result))
+
+    return app
+
+
+#: A worker process writes the prediction log here when set (benchmarks keep theirs apart).
+ENV_PREDICTION_LOG = "SCORING_PREDICTION_LOG"
+
+
+def app_from_env() -> FastAPI:
+    """App factory for uvicorn worker processes: each loads the run named by the environment."""
+    paths = Paths.from_env()
+    log_path = os.environ.get(ENV_PREDICTION_LOG)
+    if not log_path:
+        return create_app(paths)
+    client = InProcessClient(paths, source="api", prediction_log=PredictionLog(FilePath(log_path)))
+    return create_app(paths, client=client)
+
+
+def run_server(paths: Paths, host: str, port: int, workers: int = 1,
+               log_level: str = "info", prediction_log: FilePath | None = None) -> None:
+    """Serve with uvicorn; several workers each load the artefacts and share the port."""
+    import uvicorn
+
+    os.environ.update(paths.to_env())
+    if prediction_log is not None:
+        os.environ[ENV_PREDICTION_LOG] = str(prediction_log)
+    uvicorn.run("scoring.api.app:app_from_env", factory=True, host=host, port=port,
+                workers=workers, log_level=log_level, access_log=False)
+
+
+def cli_api(args: argparse.Namespace, paths: Paths) -> int:
+    """`python main.py api [--host 127.0.0.1] [--port 8000] [--workers N]`: serve the API."""
+    from scoring.explain.shap_cache import ShapStore
+
+    ShapStore.open(paths).close()  # fail here, with a clear message, before forking workers
+    log.info("scoring API on http://%s:%d (docs: /docs), %d worker(s)", args.host, args.port, args.workers)
+    run_server(paths, args.host, args.port, workers=args.workers)
+    return 0

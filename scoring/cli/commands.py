@@ -1,0 +1,151 @@
+"""The single command-line entry point: one sub-command per job.
+
+Handlers are imported lazily ("module:function") so that `main.py --help`
+stays instant and a job only pays for the libraries it uses. Every handler
+has the signature ``handler(args: argparse.Namespace, paths: Paths) -> int``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from scoring.errors import UserError
+from scoring.paths import Paths
+from scoring.progress import log, setup_logging
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", type=Path, default=Paths().data_dir,
+                        help="root of data artefacts (default: %(default)s)")
+    parser.add_argument("--cache-dir", type=Path, default=Paths().cache_dir,
+                        help="root of the SHAP cache (default: %(default)s)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+
+
+def _add_generate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("generate", help="write a synthetic Home Credit dataset into DATA_DIR/raw/")
+    p.add_argument("--clients", type=int, default=20_000, help="train clients (default: %(default)s)")
+    p.add_argument("--new-clients", type=int, default=None,
+                   help="new clients without TARGET (default: about 16%% of --clients)")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--force", action="store_true", help="overwrite existing raw files")
+    p.set_defaults(handler="scoring.data.generator.dataset:cli_generate")
+
+
+def _add_validate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("validate", help="check a folder of raw files against the schema")
+    p.add_argument("--raw", type=Path, default=None, help="folder of raw files (default: DATA_DIR/raw)")
+    p.set_defaults(handler="scoring.data.loader:cli_validate")
+
+
+def _add_features(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("features", help="build DATA_DIR/processed/features.parquet")
+    p.add_argument("--raw", type=Path, default=None, help="folder of raw files (default: DATA_DIR/raw)")
+    p.set_defaults(handler="scoring.features.table:cli_features")
+
+
+def _add_train(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="compare models by CV, pick the business threshold, register the model")
+    p.add_argument("--full-search", action="store_true", help="wider hyper-parameter search (slow)")
+    p.add_argument("--cost-fn", type=float, default=10.0, help="cost of a missed defaulter (default: %(default)s)")
+    p.add_argument("--cost-fp", type=float, default=1.0, help="cost of a refused good client (default: %(default)s)")
+    p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--seed", type=int, default=42)
+    p.set_defaults(handler="scoring.model.training.trainer:cli_train")
+
+
+def _add_models(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("models", help="list registered model versions")
+    p.set_defaults(handler="scoring.model.registry:cli_models")
+
+
+def _add_refresh(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("refresh-cache", help="recompute scores and SHAP values of every client (nightly job)")
+    p.add_argument("--chunk-size", type=int, default=20_000)
+    p.set_defaults(handler="scoring.explain.shap_cache:cli_refresh_cache")
+
+
+def _add_pipeline(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("pipeline", help="run whatever is missing or stale: generate, features, train, refresh-cache")
+    p.add_argument("--clients", type=int, default=20_000, help="train clients if data must be generated")
+    p.add_argument("--new-clients", type=int, default=None)
+    p.add_argument("--seed", type=int, default=42)
+    p.set_defaults(handler="scoring.cli.pipeline:cli_pipeline")
+
+
+def _add_serve(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="serve the advisors' dashboard with bokeh serve")
+    p.add_argument("--port", type=int, default=5006)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--allow-websocket-origin", action="append", default=None)
+    p.add_argument("--num-procs", type=int, default=1)
+    p.add_argument("--show", action="store_true", help="open a browser")
+    p.set_defaults(handler="scoring.cli.serving:cli_serve")
+
+
+def _add_api(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("api", help="serve the HTTP scoring API (FastAPI + uvicorn)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--workers", type=int, default=1,
+                   help="server processes; each loads the artefacts (default: %(default)s)")
+    p.set_defaults(handler="scoring.api.app:cli_api")
+
+
+def _add_log(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("log", help="print the latest entries of the prediction log")
+    p.add_argument("--tail", type=int, default=20)
+    p.set_defaults(handler="scoring.service.prediction_log:cli_log")
+
+
+def _add_bench(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bench", help="measure speed and memory of one part")
+    p.add_argument("target", choices=["generate", "features", "train", "cache", "dashboard", "dashboard-panels", "api"])
+    p.add_argument("--clients", type=int, default=20_000)
+    p.add_argument("--new-clients", type=int, default=None)
+    p.add_argument("--real-size", action="store_true",
+                   help="use the real Kaggle size (307,511 + 48,744 clients)")
+    p.add_argument("--repeat", type=int, default=200, help="requests per latency measurement")
+    p.add_argument("--workers", type=int, default=1, help="API server processes (bench api)")
+    p.add_argument("--default-only", action="store_true",
+                   help="bench train: time the default search only, not the full one")
+    p.add_argument("--output", type=Path, default=None, help="also write the figures as JSON here")
+    p.set_defaults(handler="benchmarks:cli_bench")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="main.py", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in (_add_generate, _add_validate, _add_features, _add_train, _add_models, _add_refresh,
+                _add_pipeline, _add_serve, _add_api, _add_log, _add_bench):
+        add(sub)
+    for p in sub.choices.values():
+        _common(p)
+    return parser
+
+
+def _resolve(handler: str) -> Callable[[argparse.Namespace, Paths], int]:
+    module_name, func_name = handler.split(":")
+    return getattr(importlib.import_module(module_name), func_name)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging(args.verbose)
+    paths = Paths(data_dir=args.data_dir.resolve(), cache_dir=args.cache_dir.resolve())
+    try:
+        return int(_resolve(args.handler)(args, paths) or 0)
+    except UserError as exc:
+        log.error("%s", exc)
+        return 2
+    except KeyboardInterrupt:
+        log.error("interrupted: nothing half-written was kept")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,192 @@
+"""The HTTP ScoringClient: the dashboard's client of the scoring API (when SCORING_API_URL is set).
+
+It answers with the same dataclasses, values and exceptions as
+`InProcessClient` (a contract test runs one suite against both): 404 becomes
+`UnknownClient`, a 422 on a body becomes `InvalidOverride` with the API's
+per-field messages, a 422 on `top` becomes `ValueError`; anything else that
+goes wrong becomes `ScoringAPIError`, whose message never holds a server
+traceback (the API does not send one).
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+from typing import Any
+
+import httpx
+
+from scoring.service.protocol import (
+    Contribution,
+    Explanation,
+    GlobalImportance,
+    InvalidOverride,
+    Score,
+    UnknownClient,
+    WhatIf,
+)
+
+#: The API's largest `top`; asking more gives the same answer (every feature) in-process.
+MAX_TOP = 500
+#: Query parameters whose 422 is a caller bug (ValueError), not an input to show on a form.
+_PARAM_FIELDS = frozenset({"top", "lang", "client_id"})
+
+
+class ScoringAPIError(RuntimeError):
+    """The API could not be reached or answered with an unexpected status."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+
+def score_from_dict(d: dict[str, Any]) -> Score:
+    return Score(client_id=d["client_id"], probability=d["probability"], threshold=d["threshold"],
+                 refused=d["refused"], risk_level=d["risk_level"], model_version=d["model_version"])
+
+
+def explanation_from_dict(d: dict[str, Any]) -> Explanation:
+    return Explanation(
+        score=score_from_dict(d["score"]),
+        base_value=d["base_value"],
+        contributions=[Contribution(**c) for c in d["contributions"]],
+        other_factors=d["other_factors"],
+        global_importance=[GlobalImportance(**g) for g in d.get("global_importance", [])],
+    )
+
+
+def what_if_from_dict(d: dict[str, Any]) -> WhatIf:
+    return WhatIf(before=explanation_from_dict(d["before"]), after=explanation_from_dict(d["after"]),
+                  overrides=d["overrides"])
+
+
+class HttpClient:
+    """ScoringClient over the scoring API at `base_url` (e.g. http://127.0.0.1:8000).
+
+    `http` may be any httpx.Client (FastAPI's TestClient in tests); `source`
+    is sent in the X-Scoring-Source header and recorded in the prediction log.
+    """
+
+    def __init__(self, base_url: str = "http://127.0.0.1:8000", *, timeout: float = 10.0,
+                 source: str = "dashboard", http: httpx.Client | None = None):
+        self.base_url = base_url.rstrip("/")
+        self._own = http is None
+        self._http = http if http is not None else httpx.Client(base_url=self.base_url, timeout=timeout)
+        self._headers = {"X-Scoring-Source": source, "Accept": "application/json"}
+
+    def close(self) -> None:
+        if self._own:
+            self._http.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- transport ---------------------------------------------------------------------------
+    def _request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
+                 json: Any = None, lang: str | None = None) -> Any:
+        headers = dict(self._headers)
+        if lang:
+            headers["Accept-Language"] = lang
+        content = None
+        if json is not None:
+            # allow_nan: a NaN typed in a form reaches the API and gets its per-field message there,
+            # exactly as in-process, instead of failing here in the encoder.
+            content = jsonlib.dumps(json, ensure_ascii=False, allow_nan=True).encode("utf-8")
+            headers["Content-Type"] = "application/json"
+        try:
+            response = self._http.request(method, path, params=params, content=content, headers=headers)
+        except httpx.HTTPError as exc:
+            raise ScoringAPIError(f"scoring API unreachable at {self.base_url}: {exc}") from exc
+        if response.status_code == 200:
+            return response.json()
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        detail = body.get("detail") if isinstance(body, dict) else None
+        if response.status_code == 404 and "/clients/" in path:
+            raise UnknownClient(detail or f"unknown client ({path})")
+        if response.status_code == 422 and isinstance(body, dict):
+            errors = body.get("errors") or {}
+            if errors and set(errors) <= _PARAM_FIELDS:
+                raise ValueError("; ".join(f"{k}: {v}" for k, v in errors.items()))
+            raise InvalidOverride({str(k): str(v) for k, v in errors.items()} or {"body": str(detail)})
+        raise ScoringAPIError(
+            f"scoring API answered {response.status_code} to {method} {path}: {detail or response.reason_phrase}",
+            status=response.status_code,
+        )
+
+    # -- protocol ----------------------------------------------------------------------------
+    def health(self) -> dict[str, Any]:
+        return self._request("GET", "/health")
+
+    def client_ids(self) -> list[int]:
+        return list(self._request("GET", "/clients")["client_ids"])
+
+    def profile(self, client_id: int, lang: str = "fr") -> dict[str, Any]:
+        return self._request("GET", f"/clients/{_id(client_id)}", params={"lang": _lang(lang)})
+
+    def score(self, client_id: int) -> Score:
+        return score_from_dict(self._request("GET", f"/clients/{_id(client_id)}/score"))
+
+    def explanation(self, client_id: int, top: int = 10, lang: str = "fr") -> Explanation:
+        _check_top(top)
+        data = self._request("GET", f"/clients/{_id(client_id)}/explanation",
+                             params={"top": min(top, MAX_TOP), "lang": _lang(lang)})
+        return explanation_from_dict(data)
+
+    def what_if(self, client_id: int, overrides: dict[str, Any], top: int = 10, lang: str = "fr") -> WhatIf:
+        _check_top(top)
+        data = self._request("POST", f"/clients/{_id(client_id)}/what-if",
+                             params={"top": min(top, MAX_TOP), "lang": _lang(lang)},
+                             json={"overrides": _jsonable(overrides)})
+        return what_if_from_dict(data)
+
+    # -- extensions --------------------------------------------------------------------------
+    def score_application(self, record: dict[str, Any], history: dict[str, list[dict[str, Any]]] | None = None,
+                          top: int = 10, lang: str = "fr") -> Explanation:
+        _check_top(top)
+        body: dict[str, Any] = {"record": _jsonable(record)}
+        if history is not None:
+            body["history"] = _jsonable(history)
+        return explanation_from_dict(self._request("POST", "/score", params={"top": min(top, MAX_TOP), "lang": _lang(lang)},
+                                                   json=body))
+
+    def model_card(self, lang: str = "fr") -> dict[str, Any]:
+        return self._request("GET", "/model", params={"lang": _lang(lang)})
+
+
+def _lang(lang: str) -> str:
+    return "en" if str(lang).lower().startswith("en") else "fr"
+
+
+def _id(client_id: Any) -> str:
+    """The id as it goes into the URL; a non-integer id is unknown, as in-process."""
+    if isinstance(client_id, bool):
+        raise UnknownClient(f"unknown client SK_ID_CURR={client_id!r}")
+    try:
+        value = int(client_id)
+    except (TypeError, ValueError, OverflowError):
+        raise UnknownClient(f"unknown client SK_ID_CURR={client_id!r}") from None
+    if value != client_id or not 0 <= value <= 2**62:
+        raise UnknownClient(f"unknown client SK_ID_CURR={client_id!r}")
+    return str(value)
+
+
+def _check_top(top: Any) -> None:
+    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
+        raise ValueError(f"top must be a positive integer, got {top!r}")
+
+
+def _jsonable(obj: Any) -> Any:
+    """numpy scalars (from a dashboard's widgets or frames) to plain JSON values."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    item = getattr(obj, "item", None)
+    if callable(item) and type(obj).__module__ == "numpy":
+        return item()
+    return obj
