@@ -7,11 +7,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from test_features import lazy, tiny_tables
 
 from scoring.data.schema import CATEGORIES, DAYS_NOT_APPLICABLE, TABLES
 from scoring.features import table as F
 from scoring.text import catalogue as C
+from tests.scoring.features.test_features import lazy, tiny_tables
 
 NNBSP = "\u202f"
 

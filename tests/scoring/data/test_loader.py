@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import pytest
-from conftest import REAL_SAMPLES
 
 from scoring.cli.commands import main as cli_main
 from scoring.data.loader import (
@@ -24,6 +23,7 @@ from scoring.data.loader import (
 )
 from scoring.data.schema import TABLES
 from scoring.paths import Paths
+from tests.realdata import REAL_SAMPLES
 
 # --------------------------------------------------------------------------- helpers
 

@@ -8,13 +8,13 @@ from typing import Any
 
 import polars as pl
 import pytest
-from conftest import REAL_SAMPLES
 from polars.testing import assert_frame_equal
 
 from scoring.data.schema import TABLES
 from scoring.errors import UserError
 from scoring.features import table as F
 from scoring.paths import Paths
+from tests.realdata import REAL_SAMPLES
 
 CODE = 365243  # "not applicable" day count
 
