@@ -10,7 +10,7 @@ from scoring.paths import REPO_ROOT
 # conda-forge names that differ from PyPI names
 CONDA_NAMES = {"diskcache": "python-diskcache"}
 # packages installed through pip inside environment.yml (not on conda-forge as such)
-PIP_ONLY = {"playwright"}
+PIP_ONLY = {"playwright", "wordllama"}
 
 
 def _name_and_spec(requirement: str) -> tuple[str, str]:
