@@ -5,3 +5,9 @@ same protocol (stratified cross-validated classification, KMeans clustering,
 a 2-D map) on the product catalogue, and the run writes a standalone HTML
 report. Independent of the scoring package: nothing here imports `scoring`.
 """
+
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+#: The catalogue is read in place beside the checkout, never copied into it.
+DEFAULT_DATA = REPO_ROOT.parent / "shared" / "techwatch" / "flipkart_com-ecommerce_sample_1050.csv"

@@ -18,7 +18,7 @@ log = logging.getLogger("techwatch")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of the sub-command (shared by main.py and `python -m techwatch`)."""
-    from techwatch.data import DEFAULT_DATA
+    from techwatch import DEFAULT_DATA  # stdlib only, unlike techwatch.data
 
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
                         help="catalogue CSV, read in place (default: %(default)s)")

@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATA = REPO_ROOT.parent / "shared" / "techwatch" / "flipkart_com-ecommerce_sample_1050.csv"
+from techwatch import DEFAULT_DATA
+
+__all__ = ["DEFAULT_DATA", "Corpus", "DataError", "first_level", "load_catalogue", "stratified_sample"]
 REQUIRED_COLUMNS = ("product_name", "description", "product_category_tree")
 
 

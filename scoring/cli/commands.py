@@ -117,11 +117,17 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler="benchmarks:cli_bench")
 
 
+def _add_techwatch(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("techwatch", help="technology watch: WordLlama vs TF-IDF on the product catalogue")
+    importlib.import_module("techwatch.cli").add_arguments(p)  # stdlib-only module, options live there
+    p.set_defaults(handler="techwatch.cli:cli_techwatch")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="main.py", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_add_generate, _add_validate, _add_features, _add_train, _add_models, _add_refresh,
-                _add_pipeline, _add_serve, _add_api, _add_log, _add_bench):
+                _add_pipeline, _add_serve, _add_api, _add_log, _add_bench, _add_techwatch):
         add(sub)
     for p in sub.choices.values():
         _common(p)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from techwatch import REPO_ROOT
 from techwatch.protocol import Results
 
 
@@ -79,3 +82,13 @@ def test_the_socket_guard_catches_a_real_download_attempt(tmp_path: Path) -> Non
     with no_network() as attempts, pytest.raises(NetworkCall):
         WordLlama.load(cache_dir=tmp_path)  # an empty cache: upstream tries the hub
     assert attempts
+
+
+def test_main_py_runs_the_sub_command(tmp_path: Path) -> None:
+    """`python main.py techwatch` reaches the handler and writes the report (synthetic corpus)."""
+    out = tmp_path / "report"
+    done = subprocess.run([sys.executable, "main.py", "techwatch", "--synthetic", "--no-map",
+                           "--seeds", "2", "--out", str(out)],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert (out / "report.html").is_file() and (out / "results.json").is_file()
