@@ -24,7 +24,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import normalize
 
 #: Inverse regularisation strengths tried by the inner CV, the same for both methods.
-C_GRID = (0.1, 1.0, 10.0, 100.0)
+C_GRID = (0.1, 1.0, 10.0, 100.0, 1000.0)
 #: Dimensions kept by the truncated SVD (latent semantic analysis) of the classic clustering.
 LSA_COMPONENTS = 100
 WORDLLAMA_CONFIG = "l2_supercat"

@@ -103,8 +103,8 @@ def _confusion_figure(result: MethodResult, categories: list[str]) -> figure:
     top = max(count) or 1
     source = ColumnDataSource({"true": true, "pred": pred, "count": count,
                                "text_colour": ["white" if c > top / 2 else "black" for c in count]})
-    fig = figure(x_range=categories, y_range=list(reversed(categories)), width=560, height=480,
-                 title=f"Confusion matrix (out-of-fold): {result.label}", toolbar_location=None,
+    fig = figure(x_range=categories, y_range=list(reversed(categories)), width=620, height=500,
+                 title=f"Out-of-fold confusion: {result.label}", toolbar_location=None,
                  x_axis_label="predicted", y_axis_label="true")
     fig.rect(x="pred", y="true", width=1, height=1, source=source, line_color="white",
              fill_color=linear_cmap("count", list(reversed(Blues256)), 0, top))
