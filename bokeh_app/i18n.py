@@ -27,7 +27,19 @@ STRINGS: dict[str, dict[str, str]] = {
         "client_input_title": "Numéro de client",
         "client_input_placeholder": "ex. 100002 (au moins 3 chiffres pour des suggestions)",
         "open_button": "Afficher le client",
-        "lang_title": "Langue",
+        # the same words in both languages: the selector never changes while it has focus
+        "lang_title": "Langue · Language",
+        "skip_to_decision": "Aller à la décision",
+        "section_show": "afficher",
+        "section_hide": "masquer",
+        "section_compare": "Comparer le client avec d'autres clients",
+        "section_explore": "Explorer deux caractéristiques (équipe data)",
+        "section_whatif": "Simuler un changement",
+        "section_model": "À propos du modèle",
+        "model_version_label": "Version du modèle",
+        "threshold_label": "Seuil de refus (probabilité de défaut)",
+        "cache_built_label": "Explications calculées le",
+        "n_clients_label": "Clients notés",
         "text_size_title": "Taille du texte",
         "top_title": "Nombre de facteurs affichés",
         # messages
@@ -51,9 +63,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "distance_above": "{points} au-dessus du seuil",
         "distance_below": "{points} en dessous du seuil",
         "distance_at": "exactement au seuil",
+        "distance_just_above": "moins de 0,1 point au-dessus du seuil",
+        "distance_just_below": "moins de 0,1 point en dessous du seuil",
         "points_unit": "{value} point de pourcentage",
         "points_unit_plural": "{value} points de pourcentage",
-        "model_version": "Modèle : {version}",
         "gauge_title": "Probabilité de défaut",
         "gauge_threshold_label": "seuil {value}",
         "gauge_summary": (
@@ -138,6 +151,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "col_importance": "Importance moyenne",
         "not_in_top": "—",
         "show_data": "Voir les données",
+        "how_to_read": "Comment lire ce graphique",
         "summary_label": "Résumé : {text}",
     },
     "en": {
@@ -149,7 +163,18 @@ STRINGS: dict[str, dict[str, str]] = {
         "client_input_title": "Client number",
         "client_input_placeholder": "e.g. 100002 (at least 3 digits for suggestions)",
         "open_button": "Show client",
-        "lang_title": "Language",
+        "lang_title": "Langue · Language",
+        "skip_to_decision": "Skip to the decision",
+        "section_show": "show",
+        "section_hide": "hide",
+        "section_compare": "Compare the client with other clients",
+        "section_explore": "Explore two characteristics (data team)",
+        "section_whatif": "Simulate a change",
+        "section_model": "About the model",
+        "model_version_label": "Model version",
+        "threshold_label": "Refusal threshold (probability of default)",
+        "cache_built_label": "Explanations computed on",
+        "n_clients_label": "Clients scored",
         "text_size_title": "Text size",
         "top_title": "Number of factors shown",
         "msg_ready": "Choose a client to start.",
@@ -171,9 +196,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "distance_above": "{points} above the threshold",
         "distance_below": "{points} below the threshold",
         "distance_at": "exactly at the threshold",
+        "distance_just_above": "less than 0.1 point above the threshold",
+        "distance_just_below": "less than 0.1 point below the threshold",
         "points_unit": "{value} percentage point",
         "points_unit_plural": "{value} percentage points",
-        "model_version": "Model: {version}",
         "gauge_title": "Probability of default",
         "gauge_threshold_label": "threshold {value}",
         "gauge_summary": (
@@ -254,6 +280,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "col_importance": "Mean importance",
         "not_in_top": "—",
         "show_data": "Show the data",
+        "how_to_read": "How to read this chart",
         "summary_label": "Summary: {text}",
     },
 }
@@ -278,6 +305,8 @@ def fmt_number(value: float, lang: str = DEFAULT_LANG, digits: int = 0) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return t("missing_value", lang)
     text = f"{value:,.{digits}f}"
+    if float(text.replace(",", "")) == 0:
+        text = text.lstrip("-")  # never "−0,000": a value that rounds to zero has no sign
     if check_lang(lang) == "fr":
         text = text.replace(",", _NNBSP).replace(".", ",")
     return text.replace("-", "−")

@@ -11,9 +11,8 @@ client and id index). Callbacks only parse the widget value and call
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import Any, Protocol
+from collections.abc import Sequence
+from typing import Any
 
 from bokeh.document import Document
 from bokeh.layouts import column, row
@@ -28,72 +27,39 @@ from bokeh.models import (
     Select,
     Span,
 )
-from bokeh.plotting import figure
 from bokeh.themes import Theme
 
 from bokeh_app import gauge, palette, views
 from bokeh_app.i18n import DEFAULT_LANG, LANG_NAMES, check_lang, t
+from bokeh_app.panel_base import (
+    APP_DIR,
+    BAR_EXTRA_PX,
+    BAR_ROW_PX,
+    FONT_PX,
+    TEXT_SCALES,
+    plain_figure,
+    rem,
+    tick_formatter,
+    widget_css,
+)
+from bokeh_app.panel_model import model_panel
+from bokeh_app.sections import PanelFactory, Section
 from bokeh_app.store import BUILD_COMMAND, ClientIndex
 from scoring.errors import UserError
 from scoring.service.protocol import Explanation, ScoringClient, UnknownClient
 
 log = logging.getLogger("scoring.dashboard")
 
-APP_DIR = Path(__file__).resolve().parent
 THEME_PATH = APP_DIR / "theme.yaml"
-WIDGET_CSS_PATH = APP_DIR / "static" / "css" / "widgets.css"
-#: Offered text sizes (percent); 200 % is what WCAG 1.4.4 asks to support.
-TEXT_SCALES = (100, 125, 150, 200)
-TOP_CHOICES = (5, 10, 15, 20)
-DEFAULT_TOP = 10
-#: Plot text sizes in px at 100 %.
-FONT_PX = {"title": 16, "axis_label": 14, "tick": 13, "bar_text": 13, "gauge_label": 12,
-           "gauge_tick": 12, "gauge_centre": 24}
+TOP_CHOICES = (3, 5, 10, 15, 20)
+#: Reasons on the first screen: few enough that the decision and its reasons fit at 1366x768.
+DEFAULT_TOP = 5
 GAUGE_SIZE = (540, 344)  # width, height: same aspect as the gauge's data ranges
-BAR_ROW_PX = 30
-BAR_EXTRA_PX = 90
-#: Roots placed by templates/index.html, in page order.
-ROOT_NAMES = ("controls", "score", "profile", "contributions", "importance")
-
-_WIDGET_CSS: str | None = None
-
-
-class Panel(Protocol):
-    """An extra panel placed under the main ones (e.g. the comparison, scatter and what-if panels).
-
-    Built per session by a factory `(client, lang) -> Panel`; the dashboard tells it
-    which client is open, the language and the text scale (1.0 .. 2.0).
-    """
-
-    layout: Any
-
-    def set_client(self, client_id: int) -> None: ...
-
-    def set_language(self, lang: str) -> None: ...
-
-    def set_text_scale(self, scale: float) -> None: ...
-
-
-PanelFactory = Callable[[ScoringClient, str], Panel]
-
-
-def widget_css() -> str:
-    """Focus and font rules injected into every widget's shadow root (read once per process)."""
-    global _WIDGET_CSS
-    if _WIDGET_CSS is None:
-        _WIDGET_CSS = WIDGET_CSS_PATH.read_text(encoding="utf-8")
-    return _WIDGET_CSS
-
-
-def px(base: int, scale: float) -> str:
-    return f"{round(base * scale)}px"
-
-
-def _plain_figure(**kwargs: Any):
-    """A figure with no tools (nothing focusable inside the role=img container)."""
-    p = figure(tools="", toolbar_location=None, **kwargs)
-    p.toolbar.logo = None
-    return p
+GAUGE_MAX_WIDTH = 430
+#: Roots placed by templates/index.html, in page order (sections follow, named section_<key>).
+ROOT_NAMES = ("controls", "score", "contributions", "profile")
+#: The section that is always offered (the others come with the population data).
+MODEL_SECTION = ("model", model_panel)
 
 
 class Dashboard:
@@ -101,7 +67,7 @@ class Dashboard:
 
     def __init__(self, doc: Document, client: ScoringClient, index: ClientIndex,
                  lang: str = DEFAULT_LANG, top: int = DEFAULT_TOP, text_scale: int = 100,
-                 panels: Sequence[PanelFactory] = ()):
+                 sections: Sequence[tuple[str, PanelFactory]] = ()):
         self.doc = doc
         self.client = client
         self.index = index
@@ -113,7 +79,7 @@ class Dashboard:
         self.profile: dict[str, Any] | None = None
         self.message_key = "msg_ready"
         self.message_args: dict[str, Any] = {}
-        self.panels: list[Panel] = [factory(client, self.lang) for factory in panels]
+        self.sections = [Section(key, factory, [widget_css()]) for key, factory in sections]
         try:
             self.threshold: float | None = float(client.health().get("threshold"))
         except Exception:  # noqa: BLE001 - the gauge can wait for the first score
@@ -131,7 +97,8 @@ class Dashboard:
             sizing_mode="stretch_width", min_width=220)
         self.open_button = Button(button_type="primary", stylesheets=css, align="end")
         fluid = {"sizing_mode": "stretch_width", "min_width": 140, "stylesheets": css}
-        self.lang_select = Select(options=list(LANG_NAMES.items()), value=lang, **fluid)
+        self.lang_select = Select(options=list(LANG_NAMES.items()), value=lang, title=t("lang_title", lang),
+                                  **fluid)
         self.size_select = Select(options=[(str(s), f"{s} %") for s in TEXT_SCALES],
                                   value=str(self.text_scale), **fluid)
         self.top_select = Select(options=[(str(n), str(n)) for n in TOP_CHOICES], value=str(self.top), **fluid)
@@ -149,8 +116,9 @@ class Dashboard:
         self.needle_source = ColumnDataSource(data={"x0": [], "y0": [], "x1": [], "y1": []})
         self.centre_source = ColumnDataSource(data={"x": [], "y": [], "text": []})
         w, h = GAUGE_SIZE
-        g = _plain_figure(x_range=Range1d(*gauge.X_RANGE), y_range=Range1d(*gauge.Y_RANGE),
-                          width=w, height=h, stylesheets=css, sizing_mode="scale_width", max_width=720, min_border=0)
+        g = plain_figure(x_range=Range1d(*gauge.X_RANGE), y_range=Range1d(*gauge.Y_RANGE),
+                          width=w, height=h, stylesheets=css, sizing_mode="scale_width", max_width=GAUGE_MAX_WIDTH,
+                          min_border=0)
         g.axis.visible = False
         g.grid.visible = False
         g.outline_line_color = None
@@ -187,7 +155,7 @@ class Dashboard:
         self.contrib_source = ColumnDataSource(data={k: [] for k in (
             "factor", "shap", "left", "right", "colour", "hatch", "value_text", "text_x", "text_align",
             "direction")})
-        c = _plain_figure(y_range=FactorRange(factors=[]), x_range=Range1d(-1, 1), stylesheets=css,
+        c = plain_figure(y_range=FactorRange(factors=[]), x_range=Range1d(-1, 1), stylesheets=css,
                           height=self._bar_height(self.top + 2), sizing_mode="stretch_width", min_width=320)
         c.hbar(y="factor", left="left", right="right", height=0.7, fill_color="colour", line_color="colour",
                hatch_pattern="hatch", hatch_color=palette.HATCH_COLOUR, hatch_alpha=0.9, hatch_scale=9,
@@ -205,44 +173,26 @@ class Dashboard:
         c.xgrid.grid_line_alpha = 0.4
         c.outline_line_color = None
         self.contrib_fig = c
+        self._axis_lang: str | None = None
         self.contrib_note = Div(sizing_mode="stretch_width", stylesheets=css)
         self.contrib_alt = Div(sizing_mode="stretch_width", stylesheets=css)
 
-        self.global_source = ColumnDataSource(data={k: [] for k in (
-            "factor", "value", "global_rank", "local_rank", "bar_text", "text_x")})
-        gi = _plain_figure(y_range=FactorRange(factors=[]), x_range=Range1d(0, 1), stylesheets=css,
-                           height=self._bar_height(self.top), sizing_mode="stretch_width", min_width=320)
-        gi.hbar(y="factor", left=0, right="value", height=0.7, fill_color=palette.GLOBAL_BAR,
-                line_color=palette.GLOBAL_BAR, source=self.global_source)
-        self.global_text = gi.text(x="text_x", y="factor", text="bar_text", text_align="left",
-                                   text_baseline="middle", text_color=palette.TEXT, source=self.global_source)
-        gi.ygrid.visible = False
-        gi.xgrid.grid_line_color = palette.GRID
-        gi.xgrid.grid_line_alpha = 0.4
-        gi.outline_line_color = None
-        self.global_fig = gi
-        self.global_heading = Div(sizing_mode="stretch_width", stylesheets=css)
-        self.global_note = Div(sizing_mode="stretch_width", stylesheets=css)
-        self.global_alt = Div(sizing_mode="stretch_width", stylesheets=css)
 
         controls = column(
             self.header,
-            row(self.client_input, self.open_button, sizing_mode="stretch_width"),
-            row(self.lang_select, self.size_select, self.top_select, sizing_mode="stretch_width",
-                styles={"flex-wrap": "wrap"}),
+            row(self.client_input, self.open_button, self.lang_select, self.size_select, self.top_select,
+                sizing_mode="stretch_width", styles={"flex-wrap": "wrap", "gap": "0.5rem"}),
             self.message,
             name="controls", sizing_mode="stretch_width")
-        score = column(self.score_heading, self.gauge_fig, self.decision, self.gauge_note, self.gauge_alt,
+        score = column(self.score_heading, self.gauge_fig, self.decision, self.gauge_alt, self.gauge_note,
                        name="score", sizing_mode="stretch_width")
         profile = column(self.profile_heading, self.profile_div, name="profile", sizing_mode="stretch_width")
-        contributions = column(self.why_heading, self.contrib_note, self.contrib_fig, self.contrib_alt,
+        contributions = column(self.why_heading, self.contrib_fig, self.contrib_alt, self.contrib_note,
                                name="contributions", sizing_mode="stretch_width")
-        importance = column(self.global_heading, self.global_note, self.global_fig, self.global_alt,
-                            name="importance", sizing_mode="stretch_width")
-        self.roots = dict(zip(ROOT_NAMES, (controls, score, profile, contributions, importance)))
-        for i, panel in enumerate(self.panels):
-            panel.layout.name = f"panel_{i}"
-            self.roots[f"panel_{i}"] = panel.layout
+        self.roots = dict(zip(ROOT_NAMES, (controls, score, contributions, profile)))
+        for section in self.sections:
+            self.roots[section.layout.name] = section.layout
+            section.button.on_event("button_click", lambda _e, s=section: self.toggle_section(s.key))
 
         # Thin callbacks: parse the widget, call one method.
         self.client_input.on_change("value", lambda _a, _o, new: self.open_client(new))
@@ -293,7 +243,7 @@ class Dashboard:
         self.client_id, self.explanation, self.profile = client_id, explanation, profile
         self.threshold = explanation.score.threshold
         self.message_key, self.message_args = "msg_opened", {"client_id": client_id}
-        self._tell_panels("set_client", client_id)
+        self._forward("set_client", client_id)
         if self.client_input.value != raw:
             self.client_input.value = raw  # the re-entrant call finds the client already shown
         self.render()
@@ -307,7 +257,7 @@ class Dashboard:
                 self.explanation, self.profile = self._fetch(self.client_id)
             except Exception:  # noqa: BLE001
                 log.exception("refetch in %s failed", self.lang)
-        self._tell_panels("set_language", self.lang)
+        self._forward("set_language", self.lang)
         self.render()
 
     def set_top(self, top: int) -> None:
@@ -322,7 +272,7 @@ class Dashboard:
     def set_text_scale(self, percent: int) -> None:
         self.text_scale = percent if percent in TEXT_SCALES else 100
         self.apply_text_scale()
-        self._tell_panels("set_text_scale", self.text_scale / 100)
+        self._forward("set_text_scale", self.text_scale / 100)
         self.render()  # x ranges leave more room for the larger bar labels
 
     # -- internals ------------------------------------------------------------------------
@@ -330,13 +280,25 @@ class Dashboard:
         return (self.client.explanation(client_id, top=self.top, lang=self.lang),
                 self.client.profile(client_id, lang=self.lang))
 
-    def _tell_panels(self, method: str, value: Any) -> None:
-        """Forward a change to the extra panels; one failing panel never breaks the page."""
-        for panel in self.panels:
-            try:
-                getattr(panel, method)(value)
-            except Exception:  # noqa: BLE001
-                log.exception("panel %s.%s failed", type(panel).__name__, method)
+    def section(self, key: str) -> Section:
+        return next(s for s in self.sections if s.key == key)
+
+    def toggle_section(self, key: str) -> None:
+        """Open (building it on first use) or close one section below the first screen."""
+        section = self.section(key)
+        if section.is_open:
+            section.close(self.lang)
+            return
+        try:
+            section.open(self.client, self.lang, self.text_scale / 100, self.client_id)
+        except Exception as exc:  # noqa: BLE001 - one section failing never breaks the page
+            log.exception("section %s could not be built", key)
+            self._say("msg_service_error", error=type(exc).__name__)
+
+    def _forward(self, method: str, value: Any) -> None:
+        """Pass a change to every section whose panel was built (the others get it when opened)."""
+        for section in self.sections:
+            section.forward(method, value)
 
     def _say(self, key: str, **args: Any) -> bool:
         self.message_key, self.message_args = key, args
@@ -351,24 +313,22 @@ class Dashboard:
         """Plot text follows the text-size control (widget text follows the CSS variable)."""
         s = self.text_scale / 100
         self.doc.template_variables["text_scale"] = f"{s:g}"
-        for fig in (self.contrib_fig, self.global_fig):
-            fig.title.text_font_size = px(FONT_PX["title"], s)
-            fig.axis.axis_label_text_font_size = px(FONT_PX["axis_label"], s)
-            fig.axis.major_label_text_font_size = px(FONT_PX["tick"], s)
-        for glyph in (self.contrib_text.glyph, self.global_text.glyph, self.contrib_header.glyph):
-            glyph.text_font_size = px(FONT_PX["bar_text"], s)
-        # The gauge scales with its width; its labels grow with the text but are capped so the
-        # seven bands stay readable (the same words are in the table under the gauge).
-        gs = min(s, 1.5)
-        self.gauge_labels.glyph.text_font_size = px(FONT_PX["gauge_label"], gs)
-        self.gauge_ticks.glyph.text_font_size = px(FONT_PX["gauge_tick"], gs)
-        self.gauge_mark_label.glyph.text_font_size = px(FONT_PX["gauge_tick"], gs)
-        self.gauge_centre.glyph.text_font_size = px(FONT_PX["gauge_centre"], gs)
+        for fig in (self.contrib_fig,):
+            fig.title.text_font_size = rem(FONT_PX["title"], s)
+            fig.axis.axis_label_text_font_size = rem(FONT_PX["axis_label"], s)
+            fig.axis.major_label_text_font_size = rem(FONT_PX["tick"], s)
+        for glyph in (self.contrib_text.glyph, self.contrib_header.glyph):
+            glyph.text_font_size = rem(FONT_PX["bar_text"], s)
+        # The gauge grows with the text so that its labels, at any size, stay inside their bands.
+        self.gauge_fig.max_width = round(GAUGE_MAX_WIDTH * s)
+        self.gauge_labels.glyph.text_font_size = rem(FONT_PX["gauge_label"], s)
+        self.gauge_ticks.glyph.text_font_size = rem(FONT_PX["gauge_tick"], s)
+        self.gauge_mark_label.glyph.text_font_size = rem(FONT_PX["gauge_tick"], s)
+        self.gauge_centre.glyph.text_font_size = rem(FONT_PX["gauge_centre"], s)
         self._resize_bars()
 
     def _resize_bars(self) -> None:
         self.contrib_fig.height = self._bar_height(len(self.contrib_fig.y_range.factors) or self.top + 2)
-        self.global_fig.height = self._bar_height(len(self.global_source.data["factor"]) or self.top)
 
     def _render_message(self) -> None:
         text = t(self.message_key, self.lang, **self.message_args)
@@ -382,12 +342,12 @@ class Dashboard:
         self.doc.title = (t("page_title_client", lang, client_id=self.client_id)
                           if self.client_id is not None else t("page_title", lang))
         self.doc.template_variables["lang"] = lang
-        self.header.text = (f'<h1>{views.esc(t("heading", lang))}</h1>'
+        self.header.text = (f'<a class="skip-link" href="#decision">{views.esc(t("skip_to_decision", lang))}</a>'
+                            f'<h1>{views.esc(t("heading", lang))}</h1>'
                             f'<p class="intro">{views.esc(t("intro", lang))}</p>')
         self.client_input.title = t("client_input_title", lang)
         self.client_input.placeholder = t("client_input_placeholder", lang)
         self.open_button.label = t("open_button", lang)
-        self.lang_select.title = t("lang_title", lang)
         self.size_select.title = t("text_size_title", lang)
         self.top_select.title = t("top_title", lang)
         if self.lang_select.value != lang:
@@ -397,10 +357,11 @@ class Dashboard:
         self.profile_heading.text = f'<h2>{views.esc(t("profile_heading", lang))}</h2>'
         self.why_heading.text = (f'<h2>{views.esc(t("why_heading", lang))}</h2>'
                                  f'<h3>{views.esc(t("contrib_title", lang))}</h3>')
-        self.global_heading.text = f'<h3>{views.esc(t("global_title", lang))}</h3>'
-        self.gauge_note.text = f'<p class="note">{views.esc(t("gauge_scale_note", lang))}</p>'
-        self.contrib_note.text = f'<p class="note">{views.esc(t("contrib_note", lang))}</p>'
-        self.global_note.text = f'<p class="note">{views.esc(t("global_note", lang))}</p>'
+        how = t("how_to_read", lang)
+        self.gauge_note.text = views.details(how, f'<p class="note">{views.esc(t("gauge_scale_note", lang))}</p>')
+        self.contrib_note.text = views.details(how, f'<p class="note">{views.esc(t("contrib_note", lang))}</p>')
+        for section in self.sections:
+            section.button.label = section.label(lang)
         self._render_score()
         self._render_profile()
         self._render_why()
@@ -432,18 +393,16 @@ class Dashboard:
     def _render_why(self) -> None:
         lang = self.lang
         self.contrib_fig.xaxis.axis_label = t("contrib_axis", lang)
-        self.global_fig.xaxis.axis_label = t("global_axis", lang)
+        if self._axis_lang != lang:  # a new formatter model only when the language changes
+            self.contrib_fig.xaxis.formatter = tick_formatter(lang)
+            self._axis_lang = lang
         if self.explanation is None:
             empty = t("no_client", lang)
             self.contrib_source.data = {k: [] for k in self.contrib_source.data}
             self.contrib_header_source.data = {k: [] for k in self.contrib_header_source.data}
-            self.global_source.data = {k: [] for k in self.global_source.data}
             self.contrib_fig.y_range.factors = []
-            self.global_fig.y_range.factors = []
-            for div in (self.contrib_alt, self.global_alt):
-                div.text = f'<p class="muted">{views.esc(empty)}</p>'
-            for fig in (self.contrib_fig, self.global_fig):
-                fig.html_attributes = {"role": "img", "aria-label": empty}
+            self.contrib_alt.text = f'<p class="muted">{views.esc(empty)}</p>'
+            self.contrib_fig.html_attributes = {"role": "img", "aria-label": empty}
             return
         n_features = len(self.explanation.global_importance) or None
         cv = views.contributions_view(self.explanation, n_features, lang)
@@ -456,13 +415,6 @@ class Dashboard:
         self.contrib_alt.text = views.summary_html(cv["summary"], lang) + views.details(
             t("show_data", lang), cv["table_html"])
         self.contrib_fig.html_attributes = {"role": "img", "aria-label": cv["summary"]}
-        gv = views.global_view(self.explanation, self.top, lang)
-        self.global_source.data = gv["data"]
-        self.global_fig.y_range.factors = gv["factors"]
-        self.global_fig.x_range.update(start=gv["x_range"][0], end=gv["x_range"][1] * (1 + 0.7 * grow))
-        self.global_alt.text = views.summary_html(gv["summary"], lang) + views.details(
-            t("show_data", lang), gv["table_html"])
-        self.global_fig.html_attributes = {"role": "img", "aria-label": gv["summary"]}
 
 
 _THEME: Theme | None = None
@@ -482,17 +434,18 @@ def apply_theme(doc: Document) -> None:
 def build_document(doc: Document, client: ScoringClient, *, index: ClientIndex | None = None,
                    lang: str = DEFAULT_LANG, client_id: str | int | None = None,
                    top: int = DEFAULT_TOP, text_scale: int = 100,
-                   panels: Sequence[PanelFactory] = ()) -> Dashboard:
+                   sections: Sequence[tuple[str, PanelFactory]] = ()) -> Dashboard:
     """Fill `doc` with a new session's dashboard; open `client_id` if given (e.g. from ?client=).
 
-    `panels` are factories of extra panels (see `Panel`), built for this session only.
+    `sections` are `(key, factory)` pairs of the panels below the first screen (see
+    `sections.Section`), each built for this session only when first opened; the
+    "about the model" section is always added last.
     """
     apply_theme(doc)
     if index is None:
         index = ClientIndex(client.client_ids())
-    dash = Dashboard(doc, client, index, lang=lang, top=top, text_scale=text_scale, panels=panels)
-    if dash.text_scale != 100:
-        dash._tell_panels("set_text_scale", dash.text_scale / 100)
+    dash = Dashboard(doc, client, index, lang=lang, top=top, text_scale=text_scale,
+                     sections=[*sections, MODEL_SECTION])
     with doc.models.freeze():  # one model-graph walk for all roots instead of one per root
         for name in dash.roots:
             doc.add_root(dash.roots[name])
@@ -542,7 +495,7 @@ def url_arguments(arguments: dict[str, list[bytes]]) -> dict[str, Any]:
 
 
 def open_session(doc: Document, arguments: dict[str, list[bytes]],
-                 panels: Sequence[PanelFactory] = ()) -> Dashboard | Div:
+                 sections: Sequence[tuple[str, PanelFactory]] | None = None) -> Dashboard | Div:
     """What main.py does for each new session: the dashboard, or the "run the pipeline" page."""
     from bokeh_app import store
 
@@ -553,8 +506,10 @@ def open_session(doc: Document, arguments: dict[str, list[bytes]],
         if not isinstance(exc, UserError):
             log.exception("dashboard could not load its data")
         return build_error_document(doc, exc, kwargs.get("lang", DEFAULT_LANG))
-    if not panels and shared.population is not None:
-        from bokeh_app.panels import population_panels
+    if sections is None:
+        sections = []
+        if shared.population is not None:
+            from bokeh_app.panels import population_sections
 
-        panels = population_panels(shared.population)
-    return build_document(doc, shared.client, index=shared.index, panels=panels, **kwargs)
+            sections = population_sections(shared.population)
+    return build_document(doc, shared.client, index=shared.index, sections=sections, **kwargs)

@@ -1,4 +1,4 @@
-"""The extra panels every served session gets below the core dashboard.
+"""The population sections every served session offers below the first screen.
 
 Each factory builds a panel for one session from the shared, read-only
 population; the panels own their Bokeh models.
@@ -13,12 +13,12 @@ from bokeh_app.panels_scatter import ScatterPanel
 from bokeh_app.panels_whatif import WhatIfPanel
 from scoring.service.population import Population
 
-PANEL_CLASSES = (ComparePanel, ScatterPanel, WhatIfPanel)
+#: Section key -> panel class, in page order (the keys name the sections' titles in i18n).
+PANEL_CLASSES = (("compare", ComparePanel), ("explore", ScatterPanel), ("whatif", WhatIfPanel))
 
 
-def population_panels(population: Population) -> list[Any]:
-    """Per-session factories `(client, lang) -> panel` for the comparison, scatter and what-if panels."""
-    return [
-        (lambda client, lang, cls=cls: cls(client, population, lang))
-        for cls in PANEL_CLASSES
-    ]
+def population_sections(population: Population) -> list[tuple[str, Any]]:
+    """`(key, factory)` for the comparison, scatter and what-if sections; each factory
+    `(client, lang) -> panel` is called only when an advisor first opens its section."""
+    return [(key, lambda client, lang, cls=cls: cls(client, population, lang))
+            for key, cls in PANEL_CLASSES]

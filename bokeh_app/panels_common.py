@@ -12,9 +12,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bokeh.models import CustomJSTickFormatter, InlineStyleSheet
+from bokeh.models import InlineStyleSheet
 
 from bokeh_app import palette
+from bokeh_app.panel_base import rem, tick_formatter
 from bokeh_app.panels_i18n import fmt_number, t
 from scoring.service.population import FeatureInfo, Population
 
@@ -39,13 +40,9 @@ def clamp_scale(scale: float) -> float:
     return float(min(MAX_SCALE, max(MIN_SCALE, scale)))
 
 
-def px(size: float, scale: float) -> str:
-    return f"{round(size * scale)}px"
-
-
 def widget_css(scale: float) -> str:
     """CSS for every widget of a panel: Bokeh widgets and tables read these variables."""
-    size = px(BASE_FONT, scale)
+    size = rem(BASE_FONT, scale)
     # a <select> is as wide as its longest option: cap it so 200 % text never scrolls sideways
     return (f":host {{ --bokeh-font-size: {size}; --font-size: {size}; "
             f"--data-table-font-size: {size}; font-size: {size}; color: {TEXT}; "
@@ -93,28 +90,28 @@ def details(summary: str, inner_html: str, open_: bool = False) -> str:
 
 def heading(level: int, text: str, scale: float) -> str:
     size = {2: TITLE_FONT + 4, 3: TITLE_FONT + 1, 4: TITLE_FONT}[level]
-    return f"<h{level} style='margin:0.2em 0;font-size:{px(size, scale)}'>{esc(text)}</h{level}>"
+    return f"<h{level} style='margin:0.2em 0;font-size:{rem(size, scale)}'>{esc(text)}</h{level}>"
 
 
 def scale_figure(fig: Any, scale: float) -> None:
     """Scale a figure's title, axes, legends and colour bars."""
     if fig.title is not None:
-        fig.title.text_font_size = px(TITLE_FONT, scale)
+        fig.title.text_font_size = rem(TITLE_FONT, scale)
     for axis in [*fig.xaxis, *fig.yaxis]:
-        axis.axis_label_text_font_size = px(AXIS_FONT, scale)
-        axis.major_label_text_font_size = px(TICK_FONT, scale)
+        axis.axis_label_text_font_size = rem(AXIS_FONT, scale)
+        axis.major_label_text_font_size = rem(TICK_FONT, scale)
     for legend in fig.legend:
-        legend.label_text_font_size = px(TICK_FONT, scale)
+        legend.label_text_font_size = rem(TICK_FONT, scale)
     for r in [*fig.right, *fig.below, *fig.above, *fig.left]:
         if type(r).__name__ == "ColorBar":
-            r.title_text_font_size = px(TICK_FONT, scale)
-            r.major_label_text_font_size = px(TICK_FONT, scale)
+            r.title_text_font_size = rem(TICK_FONT, scale)
+            r.major_label_text_font_size = rem(TICK_FONT, scale)
 
 
 def scale_texts(items: Iterable[Any], scale: float) -> None:
     """Scale Bokeh annotations (Label) that carry their own font size."""
     for item in items:
-        item.text_font_size = px(TICK_FONT, scale)
+        item.text_font_size = rem(TICK_FONT, scale)
 
 
 def style_figure(fig: Any) -> None:
@@ -129,13 +126,6 @@ def style_figure(fig: Any) -> None:
         axis.axis_line_color = TEXT
         axis.major_tick_line_color = TEXT
     fig.toolbar.logo = None
-
-
-def tick_formatter(lang: str) -> CustomJSTickFormatter:
-    """Axis numbers in the language's notation (12 345,5 / 12,345.5), never scientific."""
-    locale = "fr-FR" if lang == "fr" else "en-GB"
-    return CustomJSTickFormatter(
-        code=f"return tick.toLocaleString('{locale}', {{maximumFractionDigits: 2}});")
 
 
 def set_tick_formatters(axes: Iterable[Any], lang: str) -> None:

@@ -21,7 +21,7 @@ from bokeh_app.i18n import (
     risk_label,
     t,
 )
-from scoring.model.decision import distance_to_threshold_points, risk_band_edges
+from scoring.model.decision import distance_to_threshold_points, is_refused, risk_band_edges
 from scoring.service.protocol import Contribution, Explanation, Score
 from scoring.text import catalogue
 
@@ -88,8 +88,10 @@ def decision_text(refused: bool, lang: str) -> str:
 
 def distance_text(probability: float, threshold: float, lang: str) -> str:
     points = distance_to_threshold_points(probability, threshold)
-    if points == 0:
-        return t("distance_at", lang)
+    if points == 0:  # rounds to zero: say on which side, as the rule "refused if >=" decides
+        if probability == threshold:
+            return t("distance_at", lang)
+        return t("distance_just_above" if is_refused(probability, threshold) else "distance_just_below", lang)
     key = "distance_above" if points > 0 else "distance_below"
     return t(key, lang, points=fmt_points(points, lang))
 
@@ -145,7 +147,6 @@ def score_view(score: Score, lang: str) -> dict[str, Any]:
         f"<li>{esc(distance)}</li>"
         f"<li>{esc(t('risk_level', lang, level=level, step=score.risk_level + 1))}</li>"
         f"</ul>"
-        f'<p class="muted">{esc(t("model_version", lang, version=score.model_version))}</p>'
     )
     sentence = t("gauge_summary", lang, client_id=score.client_id, probability=probability,
                  distance=distance, threshold=threshold, level=level, decision=words)

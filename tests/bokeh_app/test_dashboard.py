@@ -20,7 +20,7 @@ from bokeh.document import Document
 from bokeh.events import ButtonClick
 from bokeh.models import Div
 
-from bokeh_app import gauge, i18n, layout, store, views
+from bokeh_app import gauge, i18n, layout, panel_model, store, views
 from bokeh_app.layout import build_document, open_session, url_arguments
 from bokeh_app.store import ClientIndex
 from scoring.errors import ArtefactMissing
@@ -43,18 +43,34 @@ def _doc(client, **kwargs):
     return doc, build_document(doc, client, **kwargs)
 
 
+def _model(dash: layout.Dashboard):
+    """The "about the model" section's panel, opened (and so built) if it was not yet."""
+    section = dash.section("model")
+    if not section.is_open:
+        dash.toggle_section("model")
+    return section.panel
+
+
 def _texts(dash: layout.Dashboard) -> str:
     """Every piece of text the session shows (Divs, widget titles, axis labels, glyph text)."""
+    model = _model(dash)
     parts = [m.text for m in dash.doc.select({"type": Div})]
     parts += [dash.client_input.title, dash.client_input.placeholder, dash.open_button.label,
-              dash.lang_select.title, dash.size_select.title, dash.top_select.title, dash.doc.title]
-    for fig in (dash.contrib_fig, dash.global_fig):
+              dash.size_select.title, dash.top_select.title, dash.doc.title]
+    parts += [s.button.label for s in dash.sections]
+    for fig in (dash.contrib_fig, model.global_fig):
         parts += [fig.xaxis[0].axis_label or "", " ".join(fig.y_range.factors)]
-    for source in (dash.contrib_source, dash.global_source, dash.band_source, dash.mark_label_source,
+    for source in (dash.contrib_source, model.global_source, dash.band_source, dash.mark_label_source,
                    dash.contrib_header_source):
         for key in ("factor", "value_text", "bar_text", "label", "text", "direction"):
             parts += [str(v) for v in source.data.get(key, [])]
     return "\n".join(parts)
+
+
+def rem_value(size: str) -> float:
+    """A Bokeh font size, which must be in rem (so the browser's own setting scales it)."""
+    assert size.endswith("rem"), size
+    return float(size.removesuffix("rem"))
 
 
 def plain(html_text: str) -> str:
@@ -89,6 +105,18 @@ def test_number_formats_follow_the_language():
     assert i18n.fmt_signed(-0.5, "fr") == "−0,50" and i18n.fmt_signed(0.5, "en") == "+0.50"
     assert i18n.fmt_points(1.0, "fr") == "1,0 point de pourcentage"
     assert i18n.fmt_points(-3.25, "en").endswith("percentage points")
+    # a value that rounds to zero never shows a sign
+    assert i18n.fmt_number(-0.0001, "fr", 3) == "0,000" and i18n.fmt_number(-0.4, "en") == "0"
+    assert i18n.fmt_number(-0.6, "fr") == "−1"
+
+
+def test_distance_to_the_threshold_never_contradicts_the_decision():
+    # 0.04 points below: an accepted client is never "exactly at the threshold"
+    below = views.distance_text(0.0996, 0.0999, "fr")
+    assert below == "moins de 0,1 point en dessous du seuil"
+    assert views.distance_text(0.1001, 0.1, "en") == "less than 0.1 point above the threshold"
+    assert views.distance_text(0.1, 0.1, "fr") == "exactement au seuil"
+    assert views.distance_text(0.2, 0.1, "fr") == "10,0 points de pourcentage au-dessus du seuil"
 
 
 # --------------------------------------------------------------------------- gauge geometry
@@ -113,7 +141,7 @@ def test_gauge_angles_are_monotone_and_put_the_threshold_at_the_fourth_edge(thre
 # --------------------------------------------------------------------------- client switch
 
 def test_opening_clients_updates_every_panel(fake):
-    doc, dash = _doc(fake)
+    doc, dash = _doc(fake, top=10)
     assert dash.client_id is None and dash.needle_source.data["x1"] == []
     first, second = fake.ids[0], fake.ids[1]
     dash.client_input.value = str(first)
@@ -159,7 +187,7 @@ def test_opening_clients_updates_every_panel(fake):
     assert [h.replace("\n", " ") for h in header["text"]] == ["← pousse vers l'accord", "pousse vers le refus →"]
     assert header["x"][0] < 0 < header["x"][1] and header["align"] == ["right", "left"]
     # global importance with local rank next to global rank
-    g = dash.global_source.data
+    g = _model(dash).global_source.data
     local = {c.feature: i + 1 for i, c in enumerate(expl.contributions)}
     for item, text in zip(sorted(expl.global_importance, key=lambda x: x.rank)[:10], g["bar_text"]):
         assert text == f"général {item.rank} · client {local.get(item.feature, '—')}"
@@ -170,8 +198,9 @@ def test_opening_clients_updates_every_panel(fake):
 
 def test_every_chart_has_a_text_alternative(fake):
     _, dash = _doc(fake, client_id=fake.ids[3])
+    model = _model(dash)
     for fig, alt in ((dash.gauge_fig, dash.gauge_alt), (dash.contrib_fig, dash.contrib_alt),
-                     (dash.global_fig, dash.global_alt)):
+                     (model.global_fig, model.global_alt)):
         label = fig.html_attributes["aria-label"]
         assert fig.html_attributes["role"] == "img" and str(fake.ids[3]) in label
         assert views.esc(label) in alt.text  # the same sentence is visible
@@ -186,11 +215,13 @@ def test_every_chart_has_a_text_alternative(fake):
 
 def test_top_n_control_changes_the_number_of_bars(fake):
     _, dash = _doc(fake, client_id=fake.ids[5])
-    dash.top_select.value = "5"
-    assert len(dash.contrib_source.data["factor"]) == 6
-    assert dash.contrib_source.data["factor"][-1] == "Autres facteurs (9)"  # 14 features - 5
-    assert len(dash.global_source.data["factor"]) == 5
-    expl = fake.explanation(fake.ids[5], top=5)
+    assert len(dash.contrib_source.data["factor"]) == layout.DEFAULT_TOP + 1
+    dash.top_select.value = "3"
+    assert len(dash.contrib_source.data["factor"]) == 4
+    assert dash.contrib_source.data["factor"][-1] == "Autres facteurs (11)"  # 14 features - 3
+    # the model's overall view keeps its own length, whatever the number of reasons
+    assert len(_model(dash).global_source.data["factor"]) == panel_model.GLOBAL_TOP
+    expl = fake.explanation(fake.ids[5], top=3)
     assert dash.contrib_source.data["shap"][-1] == pytest.approx(expl.other_factors)
 
 
@@ -331,18 +362,23 @@ def test_language_switch_translates_everything(fake):
 
 def test_text_size_control_scales_plot_text_and_heights(fake):
     _, dash = _doc(fake, client_id=fake.ids[1])
-    size = lambda: int(dash.contrib_text.glyph.text_font_size.rstrip("px"))  # noqa: E731
+    size = lambda: rem_value(dash.contrib_text.glyph.text_font_size)  # noqa: E731
     base_font, base_height = size(), dash.contrib_fig.height
-    base_axis = dash.contrib_fig.yaxis[0].major_label_text_font_size
+    base_axis = rem_value(dash.contrib_fig.yaxis[0].major_label_text_font_size)
     dash.size_select.value = "200"
-    assert size() == 2 * base_font
-    assert dash.contrib_fig.yaxis[0].major_label_text_font_size == f"{2 * int(base_axis[:-2])}px"
-    assert dash.contrib_fig.height > 1.8 * base_height and dash.global_fig.height > 1.8 * base_height * 0.9
+    assert size() == pytest.approx(2 * base_font)
+    assert rem_value(dash.contrib_fig.yaxis[0].major_label_text_font_size) == pytest.approx(2 * base_axis)
+    model = _model(dash)
+    assert dash.contrib_fig.height > 1.8 * base_height and model.global_fig.height > 1.8 * base_height * 0.9
+    assert rem_value(model.global_text.glyph.text_font_size) == pytest.approx(2 * 13 / 16)
+    # the gauge's own labels reach 200 % too, and the gauge widens to hold them
+    assert rem_value(dash.gauge_labels.glyph.text_font_size) == pytest.approx(2 * 12 / 16)
+    assert dash.gauge_fig.max_width == 2 * layout.GAUGE_MAX_WIDTH
     assert [o for o, _ in dash.size_select.options] == ["100", "125", "150", "200"]
     codes = [cb.code for cb in dash.size_select.js_property_callbacks["change:value"]]
     assert any("--text-scale" in c for c in codes)
     # every plot keeps a fluid width so larger text wraps instead of overflowing
-    for fig in (dash.contrib_fig, dash.global_fig):
+    for fig in (dash.contrib_fig, model.global_fig):
         assert fig.sizing_mode == "stretch_width"
     assert dash.gauge_fig.sizing_mode == "scale_width"
     dash.size_select.value = "100"
@@ -374,22 +410,36 @@ class RecordingPanel:
         self._record(("scale", scale))
 
 
-def test_extra_panels_follow_client_language_and_text_size(fake):
+def test_sections_are_built_only_when_opened_then_follow_the_page(fake):
     made = []
 
     def factory(client, lang):
         made.append(RecordingPanel(client, lang, fail=bool(made)))  # the second one always fails
         return made[-1]
 
-    doc, dash = _doc(fake, panels=[factory, factory], text_scale=150)
-    assert [r.name for r in doc.roots][-2:] == ["panel_0", "panel_1"]
+    doc, dash = _doc(fake, sections=[("compare", factory), ("whatif", factory)], text_scale=150)
+    names = [r.name for r in doc.roots]
+    assert names[-3:] == ["section_compare", "section_whatif", "section_model"]
     dash.client_input.value = str(fake.ids[3])
+    assert made == []  # nothing is built (nor sent) before the advisor opens a section
+    assert all(not s.content.children and not s.content.visible for s in dash.sections)
+    assert dash.section("compare").button.label == "▸ Comparer le client avec d'autres clients (afficher)"
+    dash.section("compare").button._trigger_event(ButtonClick(dash.section("compare").button))
+    assert len(made) == 1 and dash.section("compare").content.children == [made[0].layout]
+    assert dash.section("compare").button.label.startswith("▾ ") and "(masquer)" in dash.section("compare").button.label
+    assert made[0].calls == [("init", "fr"), ("scale", 1.5), ("client", fake.ids[3])]
+    dash.toggle_section("whatif")  # its panel fails on every call: the page says so and carries on
+    assert made[1].calls == [("init", "fr"), ("scale", 1.5)]
+    assert not dash.section("whatif").is_open and "(RuntimeError)" in dash.message.text
     dash.lang_select.value = "en"
     dash.size_select.value = "200"
-    assert made[0].calls == [("init", "fr"), ("scale", 1.5), ("client", fake.ids[3]), ("lang", "en"),
-                             ("scale", 2.0)]
-    assert made[1].calls == made[0].calls  # it raised every time, the dashboard carried on
+    assert made[0].calls[3:] == [("lang", "en"), ("scale", 2.0)]
     assert dash.client_id == fake.ids[3] and dash.lang == "en"
+    # closing keeps the panel: reopening builds nothing new
+    dash.toggle_section("compare")
+    assert not dash.section("compare").content.visible and "(show)" in dash.section("compare").button.label
+    dash.toggle_section("compare")
+    assert len(made) == 2 and dash.section("compare").content.visible
 
 
 # --------------------------------------------------------------------------- session isolation
@@ -404,14 +454,15 @@ def test_two_sessions_are_isolated(fake):
     doc_a, a = _doc(fake, index=index, client_id=fake.ids[0])
     doc_b, b = _doc(fake, index=index, client_id=fake.ids[0])
     assert not (_ids(doc_a) & _ids(doc_b))  # no Bokeh model is shared
-    snapshot = (dict(b.contrib_source.data), dict(b.global_source.data), b.decision.text, doc_b.title,
+    snapshot = (dict(b.contrib_source.data), dict(_model(b).global_source.data), b.decision.text, doc_b.title,
                 b.contrib_text.glyph.text_font_size, b.lang, b.top)
     a.client_input.value = str(fake.ids[9])
     a.lang_select.value = "en"
     a.size_select.value = "150"
-    a.top_select.value = "5"
+    a.top_select.value = "3"
+    a.toggle_section("model")
     assert a.client_id == fake.ids[9]
-    assert (dict(b.contrib_source.data), dict(b.global_source.data), b.decision.text, doc_b.title,
+    assert (dict(b.contrib_source.data), dict(_model(b).global_source.data), b.decision.text, doc_b.title,
             b.contrib_text.glyph.text_font_size, b.lang, b.top) == snapshot
     # the shared index is unchanged and cannot be written
     assert np.array_equal(index.ids, ids_before) and np.array_equal(index.text, text_before)
@@ -434,7 +485,7 @@ def test_real_run_through_the_inprocess_client(small_run: Paths):
 
     client = InProcessClient(small_run)
     ids = client.client_ids()
-    doc, dash = _doc(client, client_id=ids[0])
+    doc, dash = _doc(client, client_id=ids[0], top=10)
     score = client.score(ids[0])
     expl = client.explanation(ids[0], top=10, lang="fr")
     words = "Crédit refusé" if score.probability >= score.threshold else "Crédit accordé"
@@ -477,7 +528,8 @@ def test_the_http_client_shows_the_same_page(small_run: Paths, tmp_path, monkeyp
         _, b = _doc(remote, client_id=cid)
         assert b.client_id == cid
         for name in ("contrib_source", "global_source", "needle_source", "band_source"):
-            da, db = getattr(a, name).data, getattr(b, name).data
+            owner_a, owner_b = (_model(a), _model(b)) if name == "global_source" else (a, b)
+            da, db = getattr(owner_a, name).data, getattr(owner_b, name).data
             assert da.keys() == db.keys()
             for key in da:
                 expected, got = list(da[key]), list(db[key])

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from bokeh_app import layout
 from scoring.paths import REPO_ROOT, Paths
 from tests.browser_support import (
     CHROMIUM,
@@ -162,12 +163,12 @@ def test_every_control_is_reachable_by_keyboard_with_a_visible_focus(page, serve
     page.locator("p.decision").wait_for(timeout=20_000)
     page.locator("summary").last.wait_for(timeout=20_000)
     seen = []
-    for _ in range(8):
+    for _ in range(9):
         page.keyboard.press("Tab")
         focused = page.evaluate(FOCUSED_JS)
         seen.append(focused["tag"])
         assert focused["style"] == "solid" and focused["width"] >= 2, focused
-    assert seen[:5] == ["INPUT", "BUTTON", "SELECT", "SELECT", "SELECT"]
+    assert seen[:6] == ["A", "INPUT", "BUTTON", "SELECT", "SELECT", "SELECT"]
     assert "SUMMARY" in seen  # the "Voir les données" tables open from the keyboard
     # the language selector works from the keyboard alone
     page.get_by_label("Langue").focus()
@@ -190,3 +191,108 @@ def test_axe_audit_has_no_serious_or_critical_violation(page, server, known_clie
     }""")
     bad = [v for v in violations if v["impact"] in ("serious", "critical")]
     assert not bad, bad
+
+
+# --------------------------------------------------------------------------- advisor first
+
+#: The deepest focused element, through Bokeh's shadow roots.
+ACTIVE_JS = """() => { let e = document.activeElement;
+  while (e && e.shadowRoot && e.shadowRoot.activeElement) e = e.shadowRoot.activeElement;
+  return {tag: e.tagName, id: e.id, label: e.labels && e.labels[0] ? e.labels[0].innerText : null}; }"""
+
+
+def test_first_screen_holds_the_decision_and_its_first_reason(browser, server, known_clients):
+    client, ids = known_clients
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="fr-FR")
+    page = context.new_page()
+    try:
+        page.goto(f"{server}?client={ids[5]}")
+        decision = page.locator("p.decision")
+        decision.wait_for(timeout=20_000)
+        box = decision.bounding_box()
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 768
+        # the reasons chart: its header row and first bar (the first reason) are on screen
+        chart = page.locator('[role=img][aria-label^="Graphique : pour le client"]')
+        chart.wait_for(timeout=20_000)
+        top = chart.bounding_box()["y"]
+        first_reason_bottom = top + layout.BAR_EXTRA_PX / 2 + 2 * layout.BAR_ROW_PX
+        assert first_reason_bottom <= 768, (top, first_reason_bottom)
+        page.screenshot(path=str(ARTIFACTS / "first_screen_1366x768.png"))
+    finally:
+        context.close()
+
+
+def test_a_section_not_opened_sent_nothing(page, server, known_clients):
+    _, ids = known_clients
+    frames: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(
+        payload.decode("utf-8", "replace") if isinstance(payload, bytes) else payload)))
+    response = page.goto(f"{server}?client={ids[6]}")
+    page.locator("p.decision").wait_for(timeout=20_000)
+    page.wait_for_timeout(500)
+    sent = response.text() + "".join(frames)  # the page (it carries the document) and the websocket
+    # (ASCII markers: the document travels as JSON, where accented letters are escaped)
+    assert "decision-" in sent and "Pourquoi ce score" in sent  # the first screen was sent ...
+    for words in ("Groupe de comparaison", "Toute la population", "Simulation", "Importance g"):
+        assert words not in sent  # ... and none of the sections' contents
+    assert page.locator("[role=img]").count() == 2  # the gauge and the reasons, no section chart
+    page.get_by_role("button", name="▸ Comparer le client avec d'autres clients (afficher)").click()
+    page.get_by_text("Groupe de comparaison").first.wait_for(timeout=20_000)
+    assert "Groupe de comparaison" in "".join(frames)  # opened: now it is sent, and only it
+    assert "Toute la population" not in "".join(frames)
+
+
+def test_the_browser_font_size_setting_scales_the_text(browser, server, known_clients, tmp_path):
+    """Chromium's own "font size" preference (16 px by default) reaches every text."""
+    import json
+
+    from tests.browser_support import LAUNCH_ARGS
+
+    _, ids = known_clients
+    sizes = {}
+    if True:  # one persistent profile per preference, on the module's Playwright
+        for default in (16, 32):
+            profile = tmp_path / f"profile{default}"
+            (profile / "Default").mkdir(parents=True)
+            (profile / "Default" / "Preferences").write_text(
+                json.dumps({"webkit": {"webprefs": {"default_font_size": default}}}))
+            context = browser.browser_type.launch_persistent_context(
+                str(profile), executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True,
+                viewport={"width": 1366, "height": 900})
+            try:
+                page = context.new_page()
+                page.goto(f"{server}?client={ids[1]}")
+                page.locator("p.decision").wait_for(timeout=20_000)
+                sizes[default] = {
+                    "decision": page.locator("p.decision").evaluate("e => parseFloat(getComputedStyle(e).fontSize)"),
+                    "input": page.get_by_label("Numéro de client").evaluate(
+                        "e => parseFloat(getComputedStyle(e).fontSize)"),
+                }
+            finally:
+                context.close()
+    for part in ("decision", "input"):
+        assert sizes[32][part] == pytest.approx(2 * sizes[16][part], rel=0.02), sizes
+
+
+def test_focus_survives_the_language_switch(page, server, known_clients):
+    _, ids = known_clients
+    page.goto(f"{server}?client={ids[2]}")
+    page.locator("p.decision").wait_for(timeout=20_000)
+    select = page.get_by_label("Langue · Language")
+    select.focus()
+    page.keyboard.press("ArrowDown")  # Français -> English, from the keyboard alone
+    page.locator("p.decision").filter(has_text="Credit").wait_for(timeout=20_000)
+    page.wait_for_timeout(300)
+    focused = page.evaluate(ACTIVE_JS)
+    assert focused["tag"] == "SELECT" and focused["label"] == "Langue · Language", focused
+
+
+def test_the_skip_link_moves_focus_to_the_decision(page, server, known_clients):
+    _, ids = known_clients
+    page.goto(f"{server}?client={ids[3]}")
+    page.locator("p.decision").wait_for(timeout=20_000)
+    page.keyboard.press("Tab")
+    assert page.evaluate(ACTIVE_JS)["tag"] == "A"
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'decision'",
+                           timeout=5_000)

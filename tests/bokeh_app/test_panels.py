@@ -165,8 +165,8 @@ def test_compare_text_scale(world, client):
     pop, _ = world
     panel = ComparePanel(client, pop)
     panel.set_text_scale(2.0)
-    assert panel.figure.xaxis[0].axis_label_text_font_size == f"{2 * pc.AXIS_FONT}px"
-    assert f"{2 * pc.BASE_FONT}px" in panel.css.css
+    assert panel.figure.xaxis[0].axis_label_text_font_size == f"{2 * pc.AXIS_FONT / 16:g}rem"
+    assert f"--bokeh-font-size: {2 * pc.BASE_FONT / 16:g}rem" in panel.css.css
     panel.set_text_scale(5.0)  # clamped to 200 %
     assert panel.scale == 2.0
 
@@ -178,12 +178,12 @@ def test_scatter_and_whatif_text_scale(world, client):
     base = (scatter.figure.height, scatter.hist.height, whatif.bars.height)
     for panel in (scatter, whatif):
         panel.set_text_scale(2.0)
-        assert f"--bokeh-font-size: {2 * pc.BASE_FONT}px" in panel.css.css
-    assert scatter.hist.xaxis[0].major_label_text_font_size == f"{2 * pc.TICK_FONT}px"
-    assert scatter.color_bar.major_label_text_font_size == f"{2 * pc.TICK_FONT}px"
+        assert f"--bokeh-font-size: {2 * pc.BASE_FONT / 16:g}rem" in panel.css.css
+    assert scatter.hist.xaxis[0].major_label_text_font_size == f"{2 * pc.TICK_FONT / 16:g}rem"
+    assert scatter.color_bar.major_label_text_font_size == f"{2 * pc.TICK_FONT / 16:g}rem"
     assert scatter.figure.height > base[0] and scatter.hist.height == 2 * base[1]
     assert whatif.bars.height == 2 * base[2]
-    assert f"{2 * (pc.TITLE_FONT + 4)}px" in whatif.title.text
+    assert f"{2 * (pc.TITLE_FONT + 4) / 16:g}rem" in whatif.title.text
 
 
 # ---------------------------------------------------------------- scatter and brushing

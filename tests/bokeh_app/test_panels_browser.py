@@ -53,10 +53,24 @@ def page(browser, server):
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
     pg.goto(server + "&lang=fr", wait_until="load")
+    pg.locator("p.decision").wait_for(timeout=30_000)
+    open_sections(pg)
     pg.get_by_text("Toute la population :").first.wait_for(timeout=30_000)
     yield pg
     context.close()
     assert errors == [], errors
+
+
+#: The sections below the first screen, as their buttons read while closed.
+SECTIONS = ("Comparer le client avec d'autres clients", "Explorer deux caractéristiques (équipe data)",
+            "Simuler un changement")
+
+
+def open_sections(page) -> None:
+    """Open the comparison, scatter and what-if sections, as an advisor clicks them."""
+    for title in SECTIONS:
+        page.get_by_role("button", name=f"▸ {title} (afficher)").click()
+        page.get_by_role("button", name=f"▾ {title} (masquer)").wait_for(timeout=30_000)
 
 
 def _scatter_canvas_box(page) -> dict:
