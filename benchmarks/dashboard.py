@@ -132,7 +132,9 @@ def measure_server(paths: Paths, n_sessions: int = N_SESSIONS, seed: int = 1) ->
         store.close()
     port = free_port()
     url = f"http://127.0.0.1:{port}/bokeh_app"
-    proc = start_dashboard(paths, port)
+    # Closed sessions are discarded after a second (default: about 30 s) so their release shows.
+    proc = start_dashboard(paths, port, extra_args=("--check-unused-sessions", "500",
+                                                    "--unused-session-lifetime", "500"))
     sessions = []
     try:
         # The first session loads the shared store (model, feature table, cache): not per session.
@@ -150,6 +152,7 @@ def measure_server(paths: Paths, n_sessions: int = N_SESSIONS, seed: int = 1) ->
         time.sleep(1.0)
         final = _rss_mb(proc.pid)
         growth = np.diff(rss)
+        released = _closed_sessions_rss(proc.pid, url, sessions, ids)
         return {
             "server_rss_after_first_session_mb": round(base, 1),
             "server_rss_with_sessions_mb": round(final, 1),
@@ -157,11 +160,33 @@ def measure_server(paths: Paths, n_sessions: int = N_SESSIONS, seed: int = 1) ->
             "memory_per_session_mb": round((final - base) / n_sessions, 2),
             "memory_per_session_max_step_mb": round(float(growth.max()), 2),
             "session_ready_over_websocket": _stats(ready),
+            **released,
         }
     finally:
         for session in sessions:
             session.close()
         stop(proc)
+
+
+def _closed_sessions_rss(pid: int, url: str, sessions: list[Any], ids: list[int], waves: int = 3
+                         ) -> dict[str, Any]:
+    """RSS once the open sessions are closed and discarded, then after more waves of sessions
+    opened and closed: a server that releases closed sessions returns to about the same level."""
+    from bokeh.client import pull_session
+
+    def close_all() -> float:
+        while sessions:
+            sessions.pop().close()
+        time.sleep(3.0)  # > check interval + unused lifetime: every closed session is discarded
+        return round(_rss_mb(pid), 1)
+
+    after = [close_all()]
+    for _ in range(waves):
+        for cid in ids[1:]:
+            sessions.append(pull_session(url=url, arguments={"client": str(cid)}))
+        after.append(close_all())
+    return {"server_rss_after_closing_mb": after[0], "server_rss_after_each_wave_closed_mb": after[1:],
+            "waves_of_sessions": waves}
 
 
 def run(args: argparse.Namespace, paths: Paths) -> dict[str, Any]:

@@ -25,13 +25,13 @@ def free_port() -> int:
 
 
 def start_dashboard(paths: Paths, port: int, *, stderr: int | IO[bytes] = subprocess.DEVNULL,
-                    timeout: float = 120.0) -> subprocess.Popen:
+                    timeout: float = 120.0, extra_args: tuple[str, ...] = ()) -> subprocess.Popen:
     """`bokeh serve bokeh_app` on the run's artefacts (in-process scoring), once it answers."""
     env = dict(os.environ) | paths.to_env()
     env.pop("SCORING_API_URL", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "bokeh", "serve", "bokeh_app", "--port", str(port), "--address", "127.0.0.1",
-         "--allow-websocket-origin", f"127.0.0.1:{port}"],
+         "--allow-websocket-origin", f"127.0.0.1:{port}", *extra_args],
         cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -1,5 +1,8 @@
 """Server lifecycle hooks: load the shared scoring artefacts once, when the process starts."""
 
+import ctypes
+import ctypes.util
+import gc
 import logging
 
 from bokeh_app import store
@@ -19,3 +22,24 @@ def on_server_loaded(server_context) -> None:
             from scoring.service.population import warm_up
 
             log.info("comparison panels warmed up: %s", warm_up(shared.population))
+
+
+def on_session_destroyed(session_context) -> None:
+    """Called after Bokeh destroyed a closed session's document. The session's models and its
+    dashboard still form reference cycles (callbacks hold the dashboard that holds the models)
+    that Python would only collect at some later full collection: collect them now and hand the
+    freed heap back to the system, so the server's memory returns to its level before the
+    session instead of staying at its peak."""
+    gc.collect()
+    release_free_heap()
+
+
+def release_free_heap() -> bool:
+    """glibc keeps freed memory for reuse; malloc_trim returns it to the OS (no-op elsewhere)."""
+    name = ctypes.util.find_library("c")
+    if not name:
+        return False
+    try:
+        return bool(ctypes.CDLL(name).malloc_trim(0))
+    except (OSError, AttributeError):
+        return False

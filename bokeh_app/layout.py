@@ -136,6 +136,9 @@ class Dashboard:
         self.gauge_mark_label = g.text(x="x", y="y", text="text", text_align="left", text_baseline="bottom",
                                        text_color=palette.TEXT, text_font_style="bold",
                                        source=self.mark_label_source)
+        # A light halo under the needle keeps it distinct where it lies on the threshold mark.
+        g.segment(x0="x0", y0="y0", x1="x1", y1="y1", line_width=10, line_color=palette.BACKGROUND,
+                  line_cap="round", source=self.needle_source)
         g.segment(x0="x0", y0="y0", x1="x1", y1="y1", line_width=5, line_color=palette.NEEDLE,
                   line_cap="round", source=self.needle_source)
         g.scatter(x=0, y=0, size=16, fill_color=palette.NEEDLE, line_color=palette.NEEDLE)
@@ -184,18 +187,21 @@ class Dashboard:
                 sizing_mode="stretch_width", styles={"flex-wrap": "wrap", "gap": "0.5rem"}),
             self.message,
             name="controls", sizing_mode="stretch_width")
+        box = {"sizing_mode": "stretch_width", "css_classes": ["panel-box"]}
         score = column(self.score_heading, self.gauge_fig, self.decision, self.gauge_alt, self.gauge_note,
-                       name="score", sizing_mode="stretch_width")
-        profile = column(self.profile_heading, self.profile_div, name="profile", sizing_mode="stretch_width")
+                       name="score", **box)
+        profile = column(self.profile_heading, self.profile_div, name="profile", **box)
         contributions = column(self.why_heading, self.contrib_fig, self.contrib_alt, self.contrib_note,
-                               name="contributions", sizing_mode="stretch_width")
+                               name="contributions", **box)
         self.roots = dict(zip(ROOT_NAMES, (controls, score, contributions, profile)))
         for section in self.sections:
             self.roots[section.layout.name] = section.layout
             section.button.on_event("button_click", lambda _e, s=section: self.toggle_section(s.key))
 
         # Thin callbacks: parse the widget, call one method.
-        self.client_input.on_change("value", lambda _a, _o, new: self.open_client(new))
+        self._restoring = False  # True while _reject puts the shown client's number back
+        self.client_input.on_change(
+            "value", lambda _a, _o, new: None if self._restoring else self.open_client(new))
         self.client_input.on_change("value_input", lambda _a, _o, new: self.suggest(new))
         self.open_button.on_event("button_click",
                                   lambda _e: self.open_client(self.client_input.value_input
@@ -222,24 +228,28 @@ class Dashboard:
         self.client_input.completions = self.index.suggestions(typed) if len(typed) >= 2 else []
 
     def open_client(self, text: str | int | None) -> bool:
-        """Show the client numbered `text`; on any problem keep the current view and say why."""
-        raw = str(text if text is not None else "").strip()
+        """Show the client numbered `text`; on any problem keep the current view and say why.
+
+        Spaces inside the number are allowed ("100 003", as it is often written or pasted).
+        """
+        typed = str(text if text is not None else "").strip()
+        raw = "".join(typed.split())
         if not raw:
-            return self._say("msg_empty")
+            return self._reject("msg_empty")
         if not raw.isdigit():
-            return self._say("msg_not_a_number", text=raw[:40])
+            return self._reject("msg_not_a_number", text=typed[:40])
         client_id = int(raw)
         if client_id == self.client_id and self.explanation is not None:
             return self._say("msg_opened", client_id=client_id)  # already shown (e.g. Enter then click)
         if client_id not in self.index:
-            return self._say("msg_unknown", client_id=client_id)
+            return self._reject("msg_unknown", client_id=client_id)
         try:
             explanation, profile = self._fetch(client_id)
         except UnknownClient:
-            return self._say("msg_unknown", client_id=client_id)
+            return self._reject("msg_unknown", client_id=client_id)
         except Exception as exc:  # noqa: BLE001 - service down: keep the view, say so
             log.exception("scoring failed for client %s", client_id)
-            return self._say("msg_service_error", error=type(exc).__name__)
+            return self._reject("msg_service_error", error=type(exc).__name__)
         self.client_id, self.explanation, self.profile = client_id, explanation, profile
         self.threshold = explanation.score.threshold
         self.message_key, self.message_args = "msg_opened", {"client_id": client_id}
@@ -299,6 +309,18 @@ class Dashboard:
         """Pass a change to every section whose panel was built (the others get it when opened)."""
         for section in self.sections:
             section.forward(method, value)
+
+    def _reject(self, key: str, **args: Any) -> bool:
+        """Say why a search was refused, and put the shown client's number back in the box, so
+        the page never shows one client under a search box naming another."""
+        shown = str(self.client_id) if self.client_id is not None else ""
+        if self.client_input.value != shown:
+            self._restoring = True
+            try:
+                self.client_input.value = shown
+            finally:
+                self._restoring = False
+        return self._say(key, **args)
 
     def _say(self, key: str, **args: Any) -> bool:
         self.message_key, self.message_args = key, args
@@ -362,6 +384,11 @@ class Dashboard:
         self.contrib_note.text = views.details(how, f'<p class="note">{views.esc(t("contrib_note", lang))}</p>')
         for section in self.sections:
             section.button.label = section.label(lang)
+        # Until a client is open, only the search is shown: no half-empty panels.
+        for name in ("score", "contributions", "profile"):
+            self.roots[name].visible = self.client_id is not None
+        for section in self.sections:
+            section.layout.visible = self.client_id is not None
         self._render_score()
         self._render_profile()
         self._render_why()

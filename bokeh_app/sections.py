@@ -54,7 +54,8 @@ class Section:
         self.button = Button(button_type="light", stylesheets=stylesheets, sizing_mode="stretch_width",
                              css_classes=["section-toggle"])
         self.content = column(sizing_mode="stretch_width", visible=False)
-        self.layout = column(self.button, self.content, name=f"section_{key}", sizing_mode="stretch_width")
+        self.layout = column(self.button, self.content, name=f"section_{key}", sizing_mode="stretch_width",
+                             css_classes=["panel-box"])
 
     def label(self, lang: str) -> str:
         """"▸ Compare … (show)" / "▾ Compare … (hide)": the state is in words, not only the arrow."""

@@ -259,6 +259,24 @@ def test_unknown_or_bad_client_keeps_the_view(fake):
     assert dash.client_id == fake.ids[2]
 
 
+def test_search_accepts_spaces_and_a_rejected_search_never_names_another_client(fake):
+    _, dash = _doc(fake)
+    # the empty page shows only the search: no half-empty panels
+    assert [dash.roots[n].visible for n in ("score", "contributions", "profile")] == [False] * 3
+    assert not any(s.layout.visible for s in dash.sections)
+    cid = fake.ids[4]
+    spaced = f"{str(cid)[:3]} {str(cid)[3:]}"  # "100 003", as it is often written
+    dash.client_input.value = spaced
+    assert dash.client_id == cid and dash.client_input.value == str(cid)
+    assert all(dash.roots[n].visible for n in ("score", "contributions", "profile"))
+    assert all(s.layout.visible for s in dash.sections)
+    for bad in ("999999", "12ab", ""):
+        dash.client_input.value = bad
+        # the box names the client the page shows, the message says what was refused
+        assert dash.client_input.value == str(cid) and dash.client_id == cid
+    assert "Saisissez un numéro de client" in dash.message.text
+
+
 def store_unknown():
     from scoring.service.protocol import UnknownClient
 
@@ -467,6 +485,32 @@ def test_two_sessions_are_isolated(fake):
     # the shared index is unchanged and cannot be written
     assert np.array_equal(index.ids, ids_before) and np.array_equal(index.text, text_before)
     assert not index.ids.flags.writeable and not index.text.flags.writeable
+
+
+def test_a_closed_session_is_released(fake):
+    import gc
+    import weakref
+
+    from bokeh_app import app_hooks
+
+    doc, dash = _doc(fake, client_id=fake.ids[0])
+    dash.toggle_section("model")
+    gone = weakref.ref(dash)
+
+    def subscriber(event):  # stands for the server session subscribed to the document
+        pass
+
+    gc.disable()  # only the hook may collect the session's reference cycles
+    try:
+        doc.on_change(subscriber)
+        doc.destroy(subscriber)  # what the server does to a discarded session's document
+        del doc, dash
+        assert gone() is not None  # cycles: not freed by reference counting alone
+        app_hooks.on_session_destroyed(None)
+    finally:
+        gc.enable()
+    assert gone() is None  # nothing outside the session kept its dashboard alive
+    assert app_hooks.release_free_heap() is True  # glibc: the freed heap goes back to the system
 
 
 def test_a_session_never_holds_a_shared_array(fake):

@@ -75,7 +75,7 @@ def test_stylesheet_colours():
     widgets = (APP / "static" / "css" / "widgets.css").read_text(encoding="utf-8")
     v = _css_variables(page)
     bg = v["bg"]
-    for name in ("fg", "muted", "focus", "error", "granted", "refused", "border"):
+    for name in ("fg", "muted", "focus", "error", "granted", "refused", "frame"):
         assert contrast_ratio(v[name], bg) >= MIN_RATIO, f"--{name}: {v[name]} on {bg}"
     assert contrast_ratio("#ffffff", v["focus"]) >= MIN_RATIO  # primary button text
     assert contrast_ratio(v["fg"], "#f2f2f2") >= MIN_RATIO  # <code> background
