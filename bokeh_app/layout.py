@@ -17,15 +17,20 @@ from typing import Any
 from bokeh.document import Document
 from bokeh.layouts import column, row
 from bokeh.models import (
+    AnnularWedge,
     AutocompleteInput,
     Button,
     ColumnDataSource,
     CustomJS,
     Div,
     FactorRange,
+    HBar,
     Range1d,
+    Scatter,
+    Segment,
     Select,
     Span,
+    Text,
 )
 from bokeh.themes import Theme
 
@@ -107,44 +112,7 @@ class Dashboard:
 
         # Score panel: gauge + decision in words.
         self.score_heading = Div(sizing_mode="stretch_width", stylesheets=css)
-        self.band_source = ColumnDataSource(data={k: [] for k in
-                                                  ("start", "end", "colour", "label", "label_x", "label_y",
-                                                   "label_angle", "level")})
-        self.tick_source = ColumnDataSource(data={"x": [], "y": [], "text": [], "align": []})
-        self.mark_source = ColumnDataSource(data={"x0": [], "y0": [], "x1": [], "y1": []})
-        self.mark_label_source = ColumnDataSource(data={"x": [], "y": [], "text": []})
-        self.needle_source = ColumnDataSource(data={"x0": [], "y0": [], "x1": [], "y1": []})
-        self.centre_source = ColumnDataSource(data={"x": [], "y": [], "text": []})
-        w, h = GAUGE_SIZE
-        g = plain_figure(x_range=Range1d(*gauge.X_RANGE), y_range=Range1d(*gauge.Y_RANGE),
-                          width=w, height=h, stylesheets=css, sizing_mode="scale_width", max_width=GAUGE_MAX_WIDTH,
-                          min_border=0)
-        g.axis.visible = False
-        g.grid.visible = False
-        g.outline_line_color = None
-        g.annular_wedge(x=0, y=0, inner_radius=gauge.INNER_RADIUS, outer_radius=gauge.OUTER_RADIUS,
-                        start_angle="start", end_angle="end", fill_color="colour",
-                        line_color=palette.BACKGROUND, line_width=2, source=self.band_source)
-        self.gauge_labels = g.text(x="label_x", y="label_y", text="label", angle="label_angle",
-                                   text_align="center", text_baseline="middle",
-                                   text_color=palette.TEXT_ON_COLOUR, text_font_style="bold",
-                                   source=self.band_source)
-        self.gauge_ticks = g.text(x="x", y="y", text="text", text_align="align", text_baseline="middle",
-                                  text_color=palette.MUTED_TEXT, source=self.tick_source)
-        g.segment(x0="x0", y0="y0", x1="x1", y1="y1", line_width=6, line_color=palette.THRESHOLD_MARK,
-                  source=self.mark_source)
-        self.gauge_mark_label = g.text(x="x", y="y", text="text", text_align="left", text_baseline="bottom",
-                                       text_color=palette.TEXT, text_font_style="bold",
-                                       source=self.mark_label_source)
-        # A light halo under the needle keeps it distinct where it lies on the threshold mark.
-        g.segment(x0="x0", y0="y0", x1="x1", y1="y1", line_width=10, line_color=palette.BACKGROUND,
-                  line_cap="round", source=self.needle_source)
-        g.segment(x0="x0", y0="y0", x1="x1", y1="y1", line_width=5, line_color=palette.NEEDLE,
-                  line_cap="round", source=self.needle_source)
-        g.scatter(x=0, y=0, size=16, fill_color=palette.NEEDLE, line_color=palette.NEEDLE)
-        self.gauge_centre = g.text(x="x", y="y", text="text", text_align="center", text_baseline="middle",
-                                   text_color=palette.TEXT, text_font_style="bold", source=self.centre_source)
-        self.gauge_fig = g
+        self._build_gauge(css)
         self.decision = Div(sizing_mode="stretch_width", stylesheets=css)
         self.gauge_note = Div(sizing_mode="stretch_width", stylesheets=css)
         self.gauge_alt = Div(sizing_mode="stretch_width", stylesheets=css)
@@ -155,27 +123,7 @@ class Dashboard:
 
         # Why panel: local contributions and global importance.
         self.why_heading = Div(sizing_mode="stretch_width", stylesheets=css)
-        self.contrib_source = ColumnDataSource(data={k: [] for k in (
-            "factor", "shap", "left", "right", "colour", "hatch", "value_text", "text_x", "text_align",
-            "direction")})
-        c = plain_figure(y_range=FactorRange(factors=[]), x_range=Range1d(-1, 1), stylesheets=css,
-                          height=self._bar_height(self.top + 2), sizing_mode="stretch_width", min_width=320)
-        c.hbar(y="factor", left="left", right="right", height=0.7, fill_color="colour", line_color="colour",
-               hatch_pattern="hatch", hatch_color=palette.HATCH_COLOUR, hatch_alpha=0.9, hatch_scale=9,
-               hatch_weight=1.5, source=self.contrib_source)
-        self.contrib_text = c.text(x="text_x", y="factor", text="value_text", text_align="text_align",
-                                   text_baseline="middle", text_color=palette.TEXT, source=self.contrib_source)
-        # The top row names the two sides, right at zero: "← pushes toward acceptance | refusal →".
-        self.contrib_header_source = ColumnDataSource(data={"x": [], "y": [], "text": [], "align": []})
-        self.contrib_header = c.text(x="x", y="y", text="text", text_align="align", text_baseline="middle",
-                                     text_color=palette.TEXT, text_font_style="bold",
-                                     source=self.contrib_header_source)
-        c.add_layout(Span(location=0, dimension="height", line_color=palette.TEXT, line_width=2))
-        c.ygrid.visible = False
-        c.xgrid.grid_line_color = palette.GRID
-        c.xgrid.grid_line_alpha = 0.4
-        c.outline_line_color = None
-        self.contrib_fig = c
+        self._build_reasons(css)
         self._axis_lang: str | None = None
         self.contrib_note = Div(sizing_mode="stretch_width", stylesheets=css)
         self.contrib_alt = Div(sizing_mode="stretch_width", stylesheets=css)
@@ -216,6 +164,71 @@ class Dashboard:
 
         self.apply_text_scale()
         self.render()
+
+    def _build_gauge(self, css: list[str]) -> None:
+        """The half-donut gauge: seven bands, edge ticks, the threshold mark and the needle."""
+        self.band_source = ColumnDataSource(data={k: [] for k in (
+            "start", "end", "colour", "label", "label_x", "label_y", "label_angle", "level")})
+        self.tick_source = ColumnDataSource(data={"x": [], "y": [], "text": [], "align": []})
+        self.mark_source = ColumnDataSource(data={"x0": [], "y0": [], "x1": [], "y1": []})
+        self.mark_label_source = ColumnDataSource(data={"x": [], "y": [], "text": []})
+        self.needle_source = ColumnDataSource(data={"x0": [], "y0": [], "x1": [], "y1": []})
+        self.centre_source = ColumnDataSource(data={"x": [], "y": [], "text": []})
+        w, h = GAUGE_SIZE
+        g = plain_figure(x_range=Range1d(*gauge.X_RANGE), y_range=Range1d(*gauge.Y_RANGE), width=w, height=h,
+                         stylesheets=css, sizing_mode="scale_width", max_width=GAUGE_MAX_WIDTH, min_border=0)
+        g.axis.visible = False
+        g.grid.visible = False
+        g.outline_line_color = None
+        g.add_glyph(self.band_source, AnnularWedge(
+            x=0, y=0, inner_radius=gauge.INNER_RADIUS, outer_radius=gauge.OUTER_RADIUS, start_angle="start",
+            end_angle="end", fill_color="colour", line_color=palette.BACKGROUND, line_width=2))
+        self.gauge_labels = g.add_glyph(self.band_source, Text(
+            x="label_x", y="label_y", text="label", angle="label_angle", text_align="center",
+            text_baseline="middle", text_color=palette.TEXT_ON_COLOUR, text_font_style="bold"))
+        self.gauge_ticks = g.add_glyph(self.tick_source, Text(
+            x="x", y="y", text="text", text_align="align", text_baseline="middle", text_color=palette.MUTED_TEXT))
+        g.add_glyph(self.mark_source, Segment(x0="x0", y0="y0", x1="x1", y1="y1", line_width=6,
+                                              line_color=palette.THRESHOLD_MARK))
+        self.gauge_mark_label = g.add_glyph(self.mark_label_source, Text(
+            x="x", y="y", text="text", text_align="left", text_baseline="bottom", text_color=palette.TEXT,
+            text_font_style="bold"))
+        # A light halo under the needle keeps it distinct where it lies on the threshold mark.
+        for width, colour in ((10, palette.BACKGROUND), (5, palette.NEEDLE)):
+            g.add_glyph(self.needle_source, Segment(x0="x0", y0="y0", x1="x1", y1="y1", line_width=width,
+                                                    line_color=colour, line_cap="round"))
+        g.add_glyph(ColumnDataSource(data={"x": [0.0], "y": [0.0]}), Scatter(
+            x="x", y="y", size=16, fill_color=palette.NEEDLE, line_color=palette.NEEDLE))
+        self.gauge_centre = g.add_glyph(self.centre_source, Text(
+            x="x", y="y", text="text", text_align="center", text_baseline="middle", text_color=palette.TEXT,
+            text_font_style="bold"))
+        self.gauge_fig = g
+
+    def _build_reasons(self, css: list[str]) -> None:
+        """The principal reasons: one bar per factor, signed and hatched, under a header row."""
+        self.contrib_source = ColumnDataSource(data={k: [] for k in (
+            "factor", "shap", "left", "right", "colour", "hatch", "value_text", "text_x", "text_align",
+            "direction")})
+        c = plain_figure(y_range=FactorRange(factors=[]), x_range=Range1d(-1, 1), stylesheets=css,
+                         height=self._bar_height(self.top + 2), sizing_mode="stretch_width", min_width=320)
+        c.add_glyph(self.contrib_source, HBar(
+            y="factor", left="left", right="right", height=0.7, fill_color="colour", line_color="colour",
+            hatch_pattern="hatch", hatch_color=palette.HATCH_COLOUR, hatch_alpha=0.9, hatch_scale=9,
+            hatch_weight=1.5))
+        self.contrib_text = c.add_glyph(self.contrib_source, Text(
+            x="text_x", y="factor", text="value_text", text_align="text_align", text_baseline="middle",
+            text_color=palette.TEXT))
+        # The top row names the two sides, right at zero: "← pushes toward acceptance | refusal →".
+        self.contrib_header_source = ColumnDataSource(data={"x": [], "y": [], "text": [], "align": []})
+        self.contrib_header = c.add_glyph(self.contrib_header_source, Text(
+            x="x", y="y", text="text", text_align="align", text_baseline="middle", text_color=palette.TEXT,
+            text_font_style="bold"))
+        c.add_layout(Span(location=0, dimension="height", line_color=palette.TEXT, line_width=2))
+        c.ygrid.visible = False
+        c.xgrid.grid_line_color = palette.GRID
+        c.xgrid.grid_line_alpha = 0.4
+        c.outline_line_color = None
+        self.contrib_fig = c
 
     # -- actions (called by the thin callbacks) ------------------------------------------
     def suggest(self, typed: str) -> None:

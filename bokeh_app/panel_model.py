@@ -7,8 +7,9 @@ meeting needs); built only when the section is opened.
 from __future__ import annotations
 
 import logging
+
 from bokeh.layouts import column
-from bokeh.models import ColumnDataSource, Div, FactorRange, Range1d
+from bokeh.models import ColumnDataSource, Div, FactorRange, HBar, Range1d, Text
 
 from bokeh_app import palette, views
 from bokeh_app.i18n import check_lang, fmt_number, fmt_percent, t
@@ -41,10 +42,11 @@ class ModelPanel:
             "factor", "value", "global_rank", "local_rank", "bar_text", "text_x")})
         fig = plain_figure(y_range=FactorRange(factors=[]), x_range=Range1d(0, 1), stylesheets=css,
                            height=self._height(self.top), sizing_mode="stretch_width", min_width=320)
-        fig.hbar(y="factor", left=0, right="value", height=0.7, fill_color=palette.GLOBAL_BAR,
-                 line_color=palette.GLOBAL_BAR, source=self.global_source)
-        self.global_text = fig.text(x="text_x", y="factor", text="bar_text", text_align="left",
-                                    text_baseline="middle", text_color=palette.TEXT, source=self.global_source)
+        fig.add_glyph(self.global_source, HBar(y="factor", left=0, right="value", height=0.7,
+                                               fill_color=palette.GLOBAL_BAR, line_color=palette.GLOBAL_BAR))
+        self.global_text = fig.add_glyph(self.global_source, Text(
+            x="text_x", y="factor", text="bar_text", text_align="left", text_baseline="middle",
+            text_color=palette.TEXT))
         fig.ygrid.visible = False
         fig.xgrid.grid_line_color = palette.GRID
         fig.xgrid.grid_line_alpha = 0.4
