@@ -19,11 +19,13 @@ employment, not negative days) and converted with `RawField.to_raw`.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from scoring.data.schema import DAYS_NOT_APPLICABLE
+from scoring.text import formatting
 
 YEAR_DAYS = 365.25
 NNBSP = "\u202f"  # narrow no-break space: French thousands separator and before units
@@ -682,17 +684,29 @@ def group_label(group: str, lang: str = "fr") -> str:
 
 
 def _is_missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+    return formatting.is_missing(value)
+
+
+_FMT_SPEC = re.compile(r"^(?P<group>,?)(?:\.(?P<digits>\d+))?[fgd]?$")
+
+
+def _spec(fmt: str) -> tuple[int | None, bool]:
+    """(decimals, grouping) of a format spec such as ",.0f"; decimals None for "" / "g"."""
+    match = _FMT_SPEC.match(fmt)
+    if match is None:
+        raise ValueError(f"unsupported number format {fmt!r}")
+    digits = match.group("digits")
+    return (int(digits) if digits is not None and fmt.endswith(("f", "d")) else None,
+            bool(match.group("group")))
 
 
 def format_number(value: float, fmt: str, lang: str = "fr") -> str:
-    """Format with `fmt`, then localise: FR `12 345,5` (narrow no-break space), EN `12,345.5`."""
-    text = format(value, fmt if fmt else "g")
-    if text in ("-0", "-0.0", "-0.00"):
-        text = text[1:]
-    if _lang(lang) == "fr":
-        text = text.replace(",", NNBSP).replace(".", ",")
-    return text
+    """`value` with the decimals and grouping of `fmt` (",.0f"...), localised by Babel (see
+    `scoring.text.formatting`): FR `12 345,5` (narrow no-break space), EN `12,345.5`."""
+    digits, grouping = _spec(fmt)
+    if digits is None:  # "" / "g": up to three decimals, as CLDR's default pattern
+        return formatting.format_number(value, _lang(lang), 3, min_digits=0, grouping=grouping)
+    return formatting.format_number(value, _lang(lang), digits, grouping=grouping)
 
 
 def _plural(value: float, fr: tuple[str, str], en: tuple[str, str], lang: str) -> str:
@@ -715,7 +729,7 @@ def format_value(name: str, value: Any, lang: str = "fr") -> str:
     """
     lang = _lang(lang)
     if _is_missing(value):
-        return "non renseigné" if lang == "fr" else "not provided"
+        return formatting.missing_text(lang)
     entry = CATALOGUE.get(name)
     if entry is not None:
         unit, fmt = entry.unit, entry.fmt
@@ -731,19 +745,14 @@ def format_value(name: str, value: Any, lang: str = "fr") -> str:
     if unit == "category" or isinstance(value, str):
         return category_label(name, str(value), lang)
     number = float(value)
+    digits, grouping = _spec(fmt)
     if unit == "currency":
-        text = format_number(abs(number), fmt, lang)
-        sign = "-" if round(number) < 0 else ""
-        return f"{sign}{text}{NNBSP}€" if lang == "fr" else f"{sign}€{text}"
+        return formatting.format_currency(number, lang, digits or 0)
     if unit == "percent":
-        scaled = number * 100.0
-        pct_fmt = ".1f" if 0 < abs(scaled) < 10 else fmt
-        text = format_number(scaled, pct_fmt, lang).removesuffix(",0").removesuffix(".0")
-        return f"{text}{NNBSP}%" if lang == "fr" else f"{text}%"
+        pct_digits = 1 if 0 < abs(number * 100.0) < 10 else digits or 0
+        return formatting.format_percent(number, lang, pct_digits, min_digits=0)
     if unit in _UNIT_WORDS:
-        text = format_number(number, fmt, lang)
-        if fmt.endswith("1f"):
-            text = text.removesuffix(",0").removesuffix(".0")
+        text = formatting.format_number(number, lang, digits or 0, min_digits=0, grouping=grouping)
         fr_words, en_words = _UNIT_WORDS[unit]
         shown = float(format(number, fmt.replace(",", "")))
         return f"{text} {_plural(shown, fr_words, en_words, lang)}"

@@ -82,7 +82,7 @@ def test_generated_labels_read_naturally():
 
 @pytest.mark.parametrize(("name", "value", "fr", "en"), [
     ("AMT_CREDIT", 12345.4, f"12{NNBSP}345{NNBSP}€", "€12,345"),
-    ("AMT_CREDIT", -1500.0, f"-1{NNBSP}500{NNBSP}€", "-€1,500"),
+    ("AMT_CREDIT", -1500.0, f"−1{NNBSP}500{NNBSP}€", "−€1,500"),  # U+2212, the real minus sign
     ("CREDIT_INCOME_RATIO", 0.35, "0,35", "0.35"),
     ("AGE_YEARS", 45.2, "45 ans", "45 years"),
     ("EMPLOYMENT_YEARS", 1.0, "1 an", "1 year"),
