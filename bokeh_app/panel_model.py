@@ -12,7 +12,7 @@ from bokeh.layouts import column
 from bokeh.models import ColumnDataSource, Div, FactorRange, HBar, Range1d, Text
 
 from bokeh_app import palette, views
-from bokeh_app.i18n import check_lang, fmt_number, fmt_percent, t
+from bokeh_app.i18n import check_lang, fmt_date, fmt_number, fmt_percent, t
 from bokeh_app.panel_base import BAR_EXTRA_PX, BAR_ROW_PX, FONT_PX, plain_figure, rem, widget_css
 from scoring.service.protocol import Explanation, ScoringClient
 
@@ -95,7 +95,8 @@ class ModelPanel:
             (t("model_version_label", lang), str(health.get("model_version", "—"))),
             (t("threshold_label", lang),
              fmt_percent(float(health["threshold"]), lang, 2) if health.get("threshold") is not None else "—"),
-            (t("cache_built_label", lang), str(health.get("cache_built_at", "—"))),
+            (t("cache_built_label", lang),
+             fmt_date(health["cache_built_at"], lang) if health.get("cache_built_at") else "—"),
             (t("n_clients_label", lang),
              fmt_number(float(health["n_clients"]), lang) if health.get("n_clients") is not None else "—"),
         ]

@@ -16,7 +16,7 @@ from bokeh.models import InlineStyleSheet
 
 from bokeh_app import palette
 from bokeh_app.panel_base import rem, tick_formatter
-from bokeh_app.panels_i18n import fmt_number, t
+from bokeh_app.i18n import fmt_number, t
 from scoring.service.population import FeatureInfo, Population
 
 #: Base font sizes in px at text scale 1.0 (WCAG: text must scale to 200 %).

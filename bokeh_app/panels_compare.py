@@ -27,7 +27,7 @@ from bokeh.models import (
 from bokeh.plotting import figure
 
 from bokeh_app import panels_common as pc
-from bokeh_app.panels_i18n import fmt_number, lang_or_default, t
+from bokeh_app.i18n import check_lang, fmt_number, t
 from scoring.service.population import (
     GROUPS,
     Population,
@@ -64,7 +64,7 @@ def _bar_label(lo: float, hi: float, name: str, lang: str) -> str:
 def compare_data(pop: Population, feature: str, group: str, client_index: int | None,
                  lang: str = "fr") -> CompareData:
     """Histogram(s) of `feature` over the comparison group(s) and the client's place in them."""
-    lang = lang_or_default(lang)
+    lang = check_lang(lang)
     info, col = pop.feature(feature), pop.column(feature)
     label = info.label(lang)
     anchor = client_index if client_index is not None else 0
@@ -165,7 +165,7 @@ class ComparePanel:
 
     def __init__(self, client: Any, population: Population, lang: str = "fr"):
         self.client, self.pop = client, population
-        self.lang = lang_or_default(lang)
+        self.lang = check_lang(lang)
         self.scale = 1.0
         self.client_index: int | None = None
         self.css = pc.new_stylesheet()
@@ -227,7 +227,7 @@ class ComparePanel:
         self.refresh()
 
     def set_language(self, lang: str) -> None:
-        self.lang = lang_or_default(lang)
+        self.lang = check_lang(lang)
         self.feature_select.options = pc.feature_options(self.pop, self.lang)
         self.group_select.options = self._group_options()
         self._apply_texts()

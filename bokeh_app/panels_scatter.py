@@ -46,7 +46,7 @@ from bokeh.palettes import Cividis256
 from bokeh.plotting import figure
 
 from bokeh_app import panels_common as pc
-from bokeh_app.panels_i18n import fmt_number, fmt_pct, lang_or_default, t
+from bokeh_app.i18n import check_lang, fmt_number, fmt_percent, t
 from scoring.service.population import (
     Population,
     bin_edges,
@@ -82,7 +82,7 @@ def _proba_hist(proba: np.ndarray, edges: np.ndarray, lang: str) -> dict[str, li
     counts, _ = np.histogram(proba, bins=edges)
     total = counts.sum()
     share = 100.0 * counts / total if total else np.zeros(len(counts))
-    labels = [f"{fmt_pct(lo, lang, 1)} – {fmt_pct(hi, lang, 1)}" for lo, hi in
+    labels = [f"{fmt_percent(lo, lang, 1)} – {fmt_percent(hi, lang, 1)}" for lo, hi in
               zip(edges[:-1], edges[1:])]
     return {"left": edges[:-1].tolist(), "right": edges[1:].tolist(), "top": share.tolist(),
             "count": counts.astype(int).tolist(), "label": labels}
@@ -95,7 +95,7 @@ def _population_hist(pop: Population, lang: str) -> dict[str, list]:
 
 def brush_data(pop: Population, rows: np.ndarray | None, lang: str = "fr") -> BrushData:
     """Summary and histograms of the selected population rows (None: nobody selected = all)."""
-    lang = lang_or_default(lang)
+    lang = check_lang(lang)
     everyone = rows is None
     whole = pop._cached("__whole_summary__", lambda: selection_summary(pop, np.arange(pop.n)))
     idx = None if everyone else np.asarray(rows)
@@ -104,8 +104,8 @@ def brush_data(pop: Population, rows: np.ndarray | None, lang: str = "fr") -> Br
     hist_sel = ({k: [] for k in hist_all} if everyone
                 else _proba_hist(pop.proba[idx], proba_edges(), lang))
     scope = t("brush.all", lang) if everyone else t("brush.selection", lang)
-    values = [fmt_number(summary["count"], lang), fmt_pct(summary["default_rate"], lang),
-              fmt_pct(summary["mean_proba"], lang), fmt_pct(summary["share_refused"], lang)]
+    values = [fmt_number(summary["count"], lang), fmt_percent(summary["default_rate"], lang),
+              fmt_percent(summary["mean_proba"], lang), fmt_percent(summary["share_refused"], lang)]
     sentence = t("brush.summary", lang, scope=scope, count=values[0], rate=values[1],
                  train=fmt_number(summary["train_count"], lang), proba=values[2],
                  refused=values[3])
@@ -113,8 +113,8 @@ def brush_data(pop: Population, rows: np.ndarray | None, lang: str = "fr") -> Br
         "metric": [t(k, lang) for k in ("brush.count", "brush.rate", "brush.proba",
                                         "brush.refused")],
         "selection": values,
-        "population": [fmt_number(whole["count"], lang), fmt_pct(whole["default_rate"], lang),
-                       fmt_pct(whole["mean_proba"], lang), fmt_pct(whole["share_refused"], lang)],
+        "population": [fmt_number(whole["count"], lang), fmt_percent(whole["default_rate"], lang),
+                       fmt_percent(whole["mean_proba"], lang), fmt_percent(whole["share_refused"], lang)],
     }
     return BrushData(summary, hist_all, hist_sel, sentence, table)
 
@@ -125,7 +125,7 @@ class ScatterPanel:
     def __init__(self, client: Any, population: Population, lang: str = "fr",
                  max_points: int = MAX_POINTS):
         self.client, self.pop = client, population
-        self.lang = lang_or_default(lang)
+        self.lang = check_lang(lang)
         self.scale = 1.0
         self.max_points = max_points
         self.client_index: int | None = None
@@ -237,7 +237,7 @@ class ScatterPanel:
         self.refresh()
 
     def set_language(self, lang: str) -> None:
-        self.lang = lang_or_default(lang)
+        self.lang = check_lang(lang)
         options = pc.feature_options(self.pop, self.lang, numeric_only=True)
         self.x_select.options = options
         self.y_select.options = options
@@ -378,7 +378,7 @@ class ScatterPanel:
         ci = self.client_index
         xv = pc.format_feature_value(self.x_name, _value(pop, self.x_name, ci), lang)
         yv = pc.format_feature_value(self.y_name, _value(pop, self.y_name, ci), lang)
-        proba = fmt_pct(float(pop.proba[ci]), lang) if ci is not None else t("missing", lang)
+        proba = fmt_percent(float(pop.proba[ci]), lang) if ci is not None else t("missing", lang)
         sentence = t("scatter.summary", lang, shown=fmt_number(self.points_sent, lang),
                      total=fmt_number(pop.n, lang), x=fx.label(lang), y=fy.label(lang),
                      xv=f"{fx.label(lang)} {xv}", yv=f"{fy.label(lang)} {yv}", proba=proba)
@@ -439,7 +439,7 @@ class ScatterPanel:
         self.hist_legend[0].label = {"value": t("brush.all", lang)}
         self.hist_legend[1].label = {"value": t("brush.selection", lang)}
         self.threshold_label.text = t("brush.threshold", lang,
-                                      value=fmt_pct(self.pop.threshold, lang))
+                                      value=fmt_percent(self.pop.threshold, lang))
         self.hist_hover.tooltips = [(t("brush.bin", lang), "@label"),
                                     (t("table.count", lang), "@count"),
                                     (t("brush.hist_y", lang), "@top{0.0}")]
@@ -491,7 +491,7 @@ def _quintile_table(pop: Population, x: str, y: str, lang: str) -> dict[str, lis
         out["count"].append(fmt_number(int(counts[b]), lang))
         out["mean_y"].append(pc.format_feature_value(y, float(y_sum[b] / y_n[b]), lang)
                              if y_n[b] else t("missing", lang))
-        out["proba"].append(fmt_pct(float(proba_sum[b] / counts[b]), lang) if counts[b]
+        out["proba"].append(fmt_percent(float(proba_sum[b] / counts[b]), lang) if counts[b]
                             else t("missing", lang))
     return out
 

@@ -31,7 +31,7 @@ from bokeh.models import (
 from bokeh.plotting import figure
 
 from bokeh_app import panels_common as pc
-from bokeh_app.panels_i18n import fmt_number, fmt_pct, lang_or_default, t
+from bokeh_app.i18n import check_lang, fmt_percent, fmt_signed, t
 from scoring.service.population import Population
 from scoring.service.protocol import Explanation, InvalidOverride
 
@@ -113,7 +113,7 @@ def text_of(value: Any, lang: str) -> str:
         return value
     text = (f"{int(value)}" if float(value).is_integer()
             else f"{float(value):.2f}".rstrip("0").rstrip("."))
-    return text.replace(".", ",") if lang_or_default(lang) == "fr" else text
+    return text.replace(".", ",") if check_lang(lang) == "fr" else text
 
 
 def parse_field(spec: FieldSpec, text: str | None, lang: str) -> tuple[Any, str | None]:
@@ -186,8 +186,7 @@ def _label(name: str, fallback: str, lang: str) -> str:
 def _signed(x: float | None, lang: str) -> str:
     if x is None:
         return "—"
-    text = fmt_number(abs(x), lang, 3)
-    return ("+" if x > 0 else "−" if x < 0 else "") + text
+    return fmt_signed(x, lang, 3)  # never "−0,000"
 
 
 class WhatIfPanel:
@@ -195,7 +194,7 @@ class WhatIfPanel:
 
     def __init__(self, client: Any, population: Population, lang: str = "fr"):
         self.client, self.pop = client, population
-        self.lang = lang_or_default(lang)
+        self.lang = check_lang(lang)
         self.scale = 1.0
         self.client_id: int | None = None
         self.client_index: int | None = None
@@ -282,7 +281,7 @@ class WhatIfPanel:
         self.reset()
 
     def set_language(self, lang: str) -> None:
-        self.lang = lang_or_default(lang)
+        self.lang = check_lang(lang)
         self._apply_texts()
         self._revalidate_all()
         if self.client_id is not None:  # labels are re-read from the catalogue: no new call
@@ -404,9 +403,9 @@ class WhatIfPanel:
             body = f"<p>{_esc(t('whatif.pending', lang))}</p>"
         else:
             s = expl.score
-            body = (f"<p>{_esc(t('whatif.probability', lang))} : <b>{fmt_pct(s.probability, lang)}"
+            body = (f"<p>{_esc(t('whatif.probability', lang))} : <b>{fmt_percent(s.probability, lang)}"
                     f"</b><br>{_esc(t('whatif.decision', lang))} : <b>{_esc(self._decision(s.refused))}"
-                    f"</b><br>{_esc(t('whatif.threshold', lang))} : {fmt_pct(s.threshold, lang)}</p>")
+                    f"</b><br>{_esc(t('whatif.threshold', lang))} : {fmt_percent(s.threshold, lang)}</p>")
             if lang == "en":
                 body = body.replace(" : ", ": ")
         return pc.heading(3, heading, self.scale) + body
@@ -419,7 +418,7 @@ class WhatIfPanel:
             data["proba"].append(100.0 * s.probability)
             data["colour"].append(pc.REFUSED if s.refused else pc.GRANTED)
             data["hatch"].append("/" if s.refused else " ")
-            data["text"].append(f"{fmt_pct(s.probability, self.lang)} {self._decision(s.refused)}")
+            data["text"].append(f"{fmt_percent(s.probability, self.lang)} {self._decision(s.refused)}")
         return data
 
     def _show_before_only(self) -> None:
@@ -445,16 +444,16 @@ class WhatIfPanel:
         self._show_contributions(contribution_rows(result.before, result.after, lang))
         b, a = result.before.score, result.after.score
         self.status.text = self._status(t(
-            "whatif.done", lang, n=len(result.overrides), before=fmt_pct(b.probability, lang),
-            after=fmt_pct(a.probability, lang), decision_before=self._decision(b.refused),
+            "whatif.done", lang, n=len(result.overrides), before=fmt_percent(b.probability, lang),
+            after=fmt_percent(a.probability, lang), decision_before=self._decision(b.refused),
             decision_after=self._decision(a.refused)))
 
     def _label_bars(self, items: list[tuple[str, Explanation]]) -> None:
         """The probability bars in words (the chart's text alternative)."""
         lang = self.lang
         words = " ".join(t("whatif.gauge_summary", lang, heading=h,
-                           proba=fmt_pct(e.score.probability, lang),
-                           threshold=fmt_pct(e.score.threshold, lang),
+                           proba=fmt_percent(e.score.probability, lang),
+                           threshold=fmt_percent(e.score.threshold, lang),
                            decision=self._decision(e.score.refused)) for h, e in items)
         self.bars.html_attributes = {"role": "img", "aria-label": words}
 
@@ -492,7 +491,7 @@ class WhatIfPanel:
         self.recompute_button.label = t("whatif.recompute", lang)
         self.reset_button.label = t("whatif.reset", lang)
         self.bars.xaxis[0].axis_label = t("whatif.bar_label", lang)
-        self.threshold_label.text = f"{t('whatif.threshold', lang)} {fmt_pct(self.pop.threshold, lang)}"
+        self.threshold_label.text = f"{t('whatif.threshold', lang)} {fmt_percent(self.pop.threshold, lang)}"
 
 
 def _retype(text: str, lang: str) -> str:

@@ -123,11 +123,19 @@ def _add_techwatch(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler="techwatch.cli:cli_techwatch")
 
 
+def _add_i18n(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("i18n", help="dashboard translations (Babel): extract, update, init, compile, check")
+    p.add_argument("action", choices=["extract", "update", "init", "compile", "check"])
+    p.add_argument("--lang", default=None, help="language code of a new catalogue (init), e.g. de")
+    p.add_argument("--locale-dir", type=Path, default=None, help="catalogue folder (default: bokeh_app/locale)")
+    p.set_defaults(handler="bokeh_app.i18n_tools:cli_i18n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="main.py", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_add_generate, _add_validate, _add_features, _add_train, _add_models, _add_refresh,
-                _add_pipeline, _add_serve, _add_api, _add_log, _add_bench, _add_techwatch):
+                _add_pipeline, _add_serve, _add_api, _add_log, _add_bench, _add_techwatch, _add_i18n):
         add(sub)
     for p in sub.choices.values():
         _common(p)

@@ -85,7 +85,7 @@ def _probability(fake: FakeClient, client_id: int) -> float:
 # --------------------------------------------------------------------------- i18n
 
 def test_fr_and_en_have_the_same_keys_and_placeholders():
-    fr, en = i18n.STRINGS["fr"], i18n.STRINGS["en"]
+    fr, en = i18n.messages("fr"), i18n.messages("en")
     assert set(fr) == set(en)
     fields = lambda s: {f for _, f, _, _ in string.Formatter().parse(s) if f}  # noqa: E731
     mismatched = {k for k in fr if fields(fr[k]) != fields(en[k])}
@@ -362,9 +362,9 @@ def test_language_switch_translates_everything(fake):
     assert dash.lang == "en" and doc.title == f"Prêt à dépenser — Client score {fake.ids[1]}"
     assert any(d in dash.decision.text for d in EN_DECISIONS)
     # no French UI string is left (only strings that differ between the languages)
-    french_only = {v for k, v in i18n.STRINGS["fr"].items()
-                   if v != i18n.STRINGS["en"][k] and "{" not in v and len(v) > 3}
-    french_only |= {v.split("{")[0].strip() for k, v in i18n.STRINGS["fr"].items()
+    french_only = {v for k, v in i18n.messages("fr").items()
+                   if v != i18n.messages("en")[k] and "{" not in v and len(v) > 3}
+    french_only |= {v.split("{")[0].strip() for k, v in i18n.messages("fr").items()
                     if "{" in v and len(v.split("{")[0].strip()) > 6}
     left = sorted(s for s in french_only if s in en_text)
     assert not left

@@ -10,9 +10,9 @@ from bokeh.document import Document
 from bokeh.events import SelectionGeometry
 
 from bokeh_app import panels_common as pc
+from bokeh_app.i18n import messages, t
 from bokeh_app.palette import contrast_ratio
 from bokeh_app.panels_compare import ComparePanel
-from bokeh_app.panels_i18n import STRINGS, t
 from bokeh_app.panels_scatter import ScatterPanel
 from bokeh_app.panels_whatif import WhatIfPanel
 from scoring.service.population import Population, percentile_of, selection_summary
@@ -42,7 +42,7 @@ def _number(text: str) -> float:
 
 # ---------------------------------------------------------------- strings, colours, documents
 def test_french_and_english_have_the_same_keys_and_placeholders():
-    fr, en = STRINGS["fr"], STRINGS["en"]
+    fr, en = messages("fr"), messages("en")
     assert fr.keys() == en.keys()
     for key in fr:
         assert set(re.findall(r"{(\w+)", fr[key])) == set(re.findall(r"{(\w+)", en[key])), key
