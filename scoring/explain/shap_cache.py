@@ -58,6 +58,7 @@ import polars as pl
 
 from scoring.atomic import write_text_atomic
 from scoring.errors import ArtefactMissing, UserError
+from scoring.model.decision import refused
 from scoring.model.scoring_model import ScoringModel
 from scoring.paths import Paths
 from scoring.progress import log, progress, step
@@ -632,7 +633,7 @@ class ShapStore:
         return ClientExplanation(
             client_id=cid,
             probability=probability,
-            refused=probability >= self.threshold,
+            refused=refused(probability, self.threshold),
             shap=shap,
             base_value=self.base_value,
             feature_values=self._model_rows.row(row, named=True),
@@ -651,7 +652,7 @@ class ShapStore:
         return ClientExplanation(
             client_id=client_id,
             probability=probability,
-            refused=probability >= self.threshold,
+            refused=refused(probability, self.threshold),
             shap=_readonly(np.ascontiguousarray(shap[0], dtype=np.float64)),
             base_value=float(base[0]),
             feature_values=features.select(self.model.feature_names).row(0, named=True),

@@ -7,6 +7,7 @@ client always gets the same words everywhere.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 #: Seven risk steps, from very low to very high (index 0..6).
 RISK_LEVEL_KEYS = (
@@ -34,9 +35,20 @@ def risk_level(probability: float, threshold: float) -> int:
     return int(np.searchsorted(edges, probability, side="right"))
 
 
+def refused(probability: ArrayLike, threshold: float) -> bool | np.ndarray:
+    """The project's one decision rule: refused iff the probability of default reaches the threshold.
+
+    Vectorised so that the cache, the population, training metrics and the
+    panels all apply the very same comparison: a scalar gives a `bool`, an
+    array a boolean array of its shape (nan is never refused).
+    """
+    decision = np.greater_equal(probability, threshold)
+    return bool(decision) if np.ndim(decision) == 0 else decision
+
+
 def is_refused(probability: float, threshold: float) -> bool:
-    """The credit is refused when the probability of default reaches the threshold."""
-    return bool(probability >= threshold)
+    """Scalar form of `refused` (kept for readability where one client is decided)."""
+    return bool(refused(float(probability), threshold))
 
 
 def distance_to_threshold_points(probability: float, threshold: float) -> float:

@@ -19,6 +19,7 @@ import polars as pl
 from catboost import CatBoostClassifier, Pool
 
 from scoring.errors import UserError
+from scoring.model.decision import refused
 
 MODEL_FILE = "model.cbm"
 CARD_FILE = "model_card.json"
@@ -106,7 +107,7 @@ class ScoringModel:
 
     def decide(self, proba: np.ndarray | float) -> np.ndarray | bool:
         """True where the credit is refused: probability at or above the threshold."""
-        return np.asarray(proba) >= self.threshold
+        return refused(np.asarray(proba), self.threshold)
 
     def save(self, directory: Path) -> None:
         """Write model.cbm and model_card.json into `directory` (which must be new or temporary)."""

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from scoring.model.decision import refused as decide
+
 #: Comparison groups a panel may offer, in display order.
 GROUPS = ("all", "gender", "age_band", "similar", "granted_refused")
 #: Width of an age band in years (30-39, 40-49, ...).
@@ -126,7 +128,7 @@ class Population:
         return cls(
             ids=_frozen(arrays["ids"]), is_train=_frozen(arrays["is_train"]),
             target=_frozen(arrays["target"]), proba=_frozen(proba_a),
-            refused=_frozen(proba_a >= threshold), gender=_frozen(codes), gender_labels=labels,
+            refused=_frozen(decide(proba_a, threshold)), gender=_frozen(codes), gender_labels=labels,
             age_years=_frozen(arrays["age_years"]), threshold=float(threshold),
             features=tuple(features), importance=tuple(importance),
             group_labels=MappingProxyType(dict(group_labels or {})), loader=loader,

@@ -27,6 +27,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
+from scoring.model.decision import refused as decide
 from scoring.model.threshold import best_threshold, normalised_cost
 from scoring.model.training.config import TrainConfig
 from scoring.progress import log
@@ -39,7 +40,7 @@ CATBOOST_THREADS = 2
 def metrics_at(y: np.ndarray, proba: np.ndarray, threshold: float, cost_fn: float,
                cost_fp: float) -> dict[str, float]:
     """Ranking and decision metrics at one threshold (refused iff proba >= threshold)."""
-    refused = (proba >= threshold).astype(np.int8)
+    refused = decide(proba, threshold).astype(np.int8)
     auc = roc_auc_score(y, proba) if 0 < y.sum() < y.size else float("nan")
     return {
         "roc_auc": float(auc),

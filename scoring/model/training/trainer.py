@@ -33,6 +33,7 @@ import sklearn
 from sklearn.metrics import roc_auc_score
 
 from scoring.model.calibration import calibrate, fit_platt
+from scoring.model.decision import refused
 from scoring.model.registry import data_fingerprint, register, training_fingerprint
 from scoring.model.scoring_model import ScoringModel
 from scoring.model.threshold import bayes_threshold, normalised_cost
@@ -117,7 +118,7 @@ def _truth_report(paths: Paths, ids: np.ndarray, y: np.ndarray, model_auc: float
             "share_of_achievable_lift":
                 (model_auc - 0.5) / (true_auc - 0.5) if true_auc > 0.5 else float("nan"),
             "bayes_threshold": t,
-            "true_cost_at_bayes_threshold": normalised_cost(yy, true_pd >= t, config.cost_fn, config.cost_fp)}
+            "true_cost_at_bayes_threshold": normalised_cost(yy, refused(true_pd, t), config.cost_fn, config.cost_fp)}
 
 
 def _linear(fit: TrainingData, folds: list, config: TrainConfig) -> CVResult:

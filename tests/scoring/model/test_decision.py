@@ -41,3 +41,15 @@ def test_distance_in_points() -> None:
 def test_invalid_threshold_is_refused() -> None:
     with pytest.raises(ValueError):
         risk_band_edges(1.0)
+
+
+def test_refused_is_vectorised_and_matches_the_scalar_rule() -> None:
+    from scoring.model.decision import refused
+
+    proba = np.array([[0.0, 0.0799], [0.08, 0.9]])
+    decided = refused(proba, 0.08)
+    assert decided.dtype == bool and decided.shape == proba.shape
+    assert decided.tolist() == [[False, False], [True, True]]
+    assert refused(0.08, 0.08) is True and refused(np.float64(0.01), 0.08) is False
+    assert [is_refused(p, 0.08) for p in proba.ravel()] == decided.ravel().tolist()
+    assert refused(np.array([np.nan]), 0.08).tolist() == [False]
