@@ -2,194 +2,68 @@
 
 `create_app(paths)` loads the artefacts once (an `InProcessClient`) and
 serves them read-only; `python main.py api` runs it with uvicorn on
-127.0.0.1:8000. Request bodies are validated by models generated from the
-raw-data schema (`scoring.api.models`), with per-field messages in French by
-default and in English with `?lang=en` or `Accept-Language: en`. Errors never
-carry a traceback: unexpected failures are logged server-side and answered
-with a generic 500, and the service keeps serving.
+127.0.0.1:8000. The routes only parse a request's envelope (`scoring.api.models`);
+the service checks what is inside (a new applicant's record against the
+raw-data schema, what-if values with `scoring.service.overrides`, population
+queries), with per-field messages in French by default and in English with
+`?lang=en` or `Accept-Language: en`. The population sections' data (feature
+list, comparisons, scatter sample, selection summaries) and the what-if form
+are served under `/population` and `/what-if` (`scoring.api.population_routes`).
+Errors never carry a traceback: unexpected failures are logged server-side
+and answered with a generic 500, and the service keeps serving.
 """
 
 # No `from __future__ import annotations`: FastAPI reads the (dynamically built)
 # request model classes from the endpoints' annotations at definition time.
 
 import argparse
-import json
 import os
 import re
-import time
-import traceback
 from pathlib import Path as FilePath
 from typing import Any, Literal
 
 from fastapi import FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from scoring.api.middleware import (
+    MAX_BODY_BYTES,
+    BodyLimitMiddleware,
+    CatchAllMiddleware,
+    message,
+    request_lang,
+)
 from scoring.api.models import field_errors, score_request_model, what_if_request_model
+from scoring.api.population_routes import add_population_routes
 from scoring.errors import ArtefactMissing, UserError
 from scoring.paths import Paths
 from scoring.progress import log
+from scoring.service import overrides as override_rules
 from scoring.service.inprocess import InProcessClient
 from scoring.service.prediction_log import PredictionLog
 from scoring.service.protocol import (
     Explanation,
     InvalidOverride,
+    InvalidQuery,
     Score,
     UnknownClient,
     WhatIf,
     to_dict,
 )
 
-#: Largest request body accepted (bytes); a complete record with a long history fits easily.
-MAX_BODY_BYTES = 1_000_000
+__all__ = ["MAX_BODY_BYTES", "MAX_TOP", "app_from_env", "cli_api", "create_app", "message",
+           "request_lang", "run_server"]
+
 #: Largest `top` (number of contributions) a caller may ask for.
 MAX_TOP = 500
 #: Values of the optional X-Scoring-Source header recorded in the prediction log.
 _SOURCE_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 
-_TEXT: dict[str, tuple[str, str]] = {
-    "unknown_client": ("Client {id} inconnu : aucun dossier ne porte cet identifiant.",
-                       "Unknown client {id}: no application has this identifier."),
-    "invalid": ("Données invalides : voir le détail par champ.", "Invalid data: see the per-field details."),
-    "too_large": ("Requête trop volumineuse (au plus {limit} octets).",
-                  "Request body too large (at most {limit} bytes)."),
-    "bad_length": ("En-tête Content-Length invalide.", "Invalid Content-Length header."),
-    "internal": ("Erreur interne du service de scoring ; l'incident a été enregistré.",
-                 "Internal error of the scoring service; the incident has been logged."),
-    "not_found": ("Ressource introuvable.", "Resource not found."),
-    "method": ("Méthode non autorisée pour cette ressource.", "Method not allowed for this resource."),
-    "http": ("Requête refusée.", "Request refused."),
-    "not_ready": ("Service de scoring momentanément indisponible.", "Scoring service temporarily unavailable."),
-}
-
-
-def request_lang(query_string: bytes | str, accept_language: str | None) -> str:
-    """`lang` query parameter first, then Accept-Language, else French."""
-    text = query_string.decode("latin-1") if isinstance(query_string, bytes) else query_string
-    for part in text.split("&"):
-        key, _, value = part.partition("=")
-        if key == "lang" and value.lower() in ("fr", "en"):
-            return value.lower()
-    for item in (accept_language or "").split(","):
-        tag = item.split(";")[0].strip().lower()
-        if tag.startswith("en"):
-            return "en"
-        if tag.startswith("fr"):
-            return "fr"
-    return "fr"
-
-
-def message(key: str, lang: str, **kw: Any) -> str:
-    fr, en = _TEXT[key]
-    return (en if lang == "en" else fr).format(**kw)
-
 
 def _lang_of(request: Request) -> str:
     return request_lang(request.scope.get("query_string", b""), request.headers.get("accept-language"))
-
-
-def _scope_lang(scope: Scope) -> str:
-    headers = dict(scope.get("headers") or [])
-    accept = headers.get(b"accept-language", b"").decode("latin-1")
-    return request_lang(scope.get("query_string", b""), accept)
-
-
-async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:
-    payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(payload)).encode())]})
-    await send({"type": "http.response.body", "body": payload})
-
-
-class BodyLimitMiddleware:
-    """Refuse bodies over `limit` bytes with 413: on Content-Length, and on the streamed body.
-
-    The body is read (up to the limit) before the app sees it, then replayed,
-    so a chunked upload without Content-Length cannot slip past either.
-    """
-
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES):
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        lang = _scope_lang(scope)
-        headers = dict(scope.get("headers") or [])
-        declared = headers.get(b"content-length")
-        if declared is not None:
-            try:
-                size = int(declared)
-            except ValueError:
-                await _send_json(send, 400, {"detail": message("bad_length", lang)})
-                return
-            if size > self.limit:
-                await _send_json(send, 413, {"detail": message("too_large", lang, limit=self.limit)})
-                return
-        if scope.get("method") in ("GET", "HEAD", "OPTIONS", "DELETE") and declared is None:
-            await self.app(scope, receive, send)
-            return
-        chunks, total = [], 0
-        while True:
-            msg = await receive()
-            if msg["type"] != "http.request":  # client went away
-                return
-            chunk = msg.get("body", b"")
-            total += len(chunk)
-            if total > self.limit:
-                await _send_json(send, 413, {"detail": message("too_large", lang, limit=self.limit)})
-                return
-            chunks.append(chunk)
-            if not msg.get("more_body", False):
-                break
-        body, replayed = b"".join(chunks), False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
-
-
-class CatchAllMiddleware:
-    """Any unexpected exception: traceback to the server log, generic JSON 500 to the caller.
-
-    Also stamps each response with `Server-Timing: app;dur=<ms>` (time inside
-    the app), so benchmarks can tell service time from transport and queueing.
-    """
-
-    def __init__(self, app: ASGIApp):
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-        t0 = time.perf_counter()
-
-        async def tracking_send(msg: Message) -> None:
-            nonlocal started
-            if msg["type"] == "http.response.start":
-                started = True
-                duration = f"app;dur={(time.perf_counter() - t0) * 1000:.3f}".encode()
-                msg = dict(msg, headers=[*msg.get("headers", []), (b"server-timing", duration)])
-            await send(msg)
-
-        try:
-            await self.app(scope, receive, tracking_send)
-        except Exception:  # noqa: BLE001 - the boundary where every failure becomes a 500
-            log.error("API internal error on %s %s\n%s", scope.get("method"), scope.get("path"),
-                      traceback.format_exc())
-            if not started:
-                await _send_json(send, 500, {"detail": message("internal", _scope_lang(scope))})
 
 
 def _source(request: Request) -> str:
@@ -264,11 +138,12 @@ def create_app(paths: Paths, client: InProcessClient | None = None, *,
 
     @app.exception_handler(UnknownClient)
     async def unknown_client(request: Request, exc: UnknownClient) -> JSONResponse:
-        cid = request.path_params.get("client_id", "?")
+        cid = request.path_params.get("client_id") or request.query_params.get("client_id", "?")
         return JSONResponse({"detail": message("unknown_client", lang_for(request), id=cid)}, status_code=404)
 
     @app.exception_handler(InvalidOverride)
-    async def invalid_override(request: Request, exc: InvalidOverride) -> JSONResponse:
+    @app.exception_handler(InvalidQuery)
+    async def invalid_input(request: Request, exc: InvalidOverride | InvalidQuery) -> JSONResponse:
         return JSONResponse({"detail": message("invalid", lang_for(request)), "errors": exc.errors},
                             status_code=422)
 
@@ -282,9 +157,7 @@ def create_app(paths: Paths, client: InProcessClient | None = None, *,
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        strip = ("body", "query", "path", "overrides") if request.url.path.endswith("/what-if") \
-            else ("body", "query", "path")
-        errors = field_errors(list(exc.errors()), lang_for(request), strip=strip)
+        errors = field_errors(list(exc.errors()), lang_for(request), strip=("body", "query", "path"))
         return JSONResponse({"detail": message("invalid", lang_for(request)), "errors": errors},
                             status_code=422)
 
@@ -327,8 +200,7 @@ def create_app(paths: Paths, client: InProcessClient | None = None, *,
     @app.post("/clients/{client_id}/what-if", summary="Re-score the client with edited raw fields")
     def what_if(request: Request, body: what_if_body, client_id: int = _CLIENT_ID,  # type: ignore[valid-type]
                 top: int = _TOP, lang: LangParam = _LANG) -> JSONResponse:
-        overrides = body.overrides.model_dump(exclude_unset=True)
-        result = client.what_if(client_id, overrides, top, lang or lang_for(request), source=_source(request))
+        result = client.what_if(client_id, body.overrides, top, lang or lang_for(request), source=_source(request))
         return JSONResponse(_what_if_json(result))
 
     @app.post("/score", summary="Score a brand-new applicant from a complete raw record")
@@ -340,7 +212,23 @@ def create_app(paths: Paths, client: InProcessClient | None = None, *,
                                           lang or lang_for(request), source=_source(request))
         return JSONResponse(_explanation_json(result))
 
+    add_population_routes(app, client, lang_for)
+    _document_overrides(app)
     return app
+
+
+def _document_overrides(app: FastAPI) -> None:
+    """Add the overrides' own schema (from `scoring.service.overrides`) to the OpenAPI document."""
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                                 routes=app.routes)
+            schema.setdefault("components", {}).setdefault("schemas", {})["Overrides"] = \
+                override_rules.json_schema()
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 #: A worker process writes the prediction log here when set (benchmarks keep theirs apart).

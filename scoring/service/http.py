@@ -11,24 +11,43 @@ traceback (the API does not send one).
 from __future__ import annotations
 
 import json as jsonlib
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
 
 from scoring.service.protocol import (
+    Comparison,
     Contribution,
     Explanation,
+    FeatureGroup,
+    FeatureMeta,
+    FormField,
     GlobalImportance,
     InvalidOverride,
+    InvalidQuery,
+    OverrideCheck,
+    PopulationInfo,
+    Quintile,
+    ScatterPoint,
+    ScatterSample,
     Score,
+    Selection,
+    SelectionStats,
+    Subgroup,
     UnknownClient,
     WhatIf,
+    WhatIfForm,
 )
 
 #: The API's largest `top`; asking more gives the same answer (every feature) in-process.
 MAX_TOP = 500
 #: Query parameters whose 422 is a caller bug (ValueError), not an input to show on a form.
-_PARAM_FIELDS = frozenset({"top", "lang", "client_id"})
+_PARAM_FIELDS = frozenset({"top", "lang", "client_id", "units"})
+#: Parameters of the population queries: their 422 is an InvalidQuery.
+_QUERY_FIELDS = frozenset({"feature", "group", "x", "y", "max_points", "region", "client_ids"})
+#: The API's default number of scatter points (scoring.service.population_queries.MAX_POINTS).
+MAX_POINTS = 20_000
 
 
 class ScoringAPIError(RuntimeError):
@@ -57,6 +76,30 @@ def explanation_from_dict(d: dict[str, Any]) -> Explanation:
 def what_if_from_dict(d: dict[str, Any]) -> WhatIf:
     return WhatIf(before=explanation_from_dict(d["before"]), after=explanation_from_dict(d["after"]),
                   overrides=d["overrides"])
+
+
+def population_from_dict(d: dict[str, Any]) -> PopulationInfo:
+    return PopulationInfo(**(d | {"features": [FeatureMeta(**f) for f in d["features"]],
+                                  "groups": [FeatureGroup(**g) for g in d["groups"]]}))
+
+
+def comparison_from_dict(d: dict[str, Any]) -> Comparison:
+    return Comparison(**(d | {"subgroups": [Subgroup(**g) for g in d["subgroups"]]}))
+
+
+def scatter_from_dict(d: dict[str, Any]) -> ScatterSample:
+    client = d["client"]
+    return ScatterSample(**(d | {"client": None if client is None else ScatterPoint(**client),
+                                 "quintiles": [Quintile(**q) for q in d["quintiles"]]}))
+
+
+def selection_from_dict(d: dict[str, Any]) -> Selection:
+    return Selection(**(d | {"selection": SelectionStats(**d["selection"]),
+                             "population": SelectionStats(**d["population"])}))
+
+
+def form_from_dict(d: dict[str, Any]) -> WhatIfForm:
+    return WhatIfForm(**(d | {"fields": [FormField(**f) for f in d["fields"]]}))
 
 
 class HttpClient:
@@ -106,12 +149,14 @@ class HttpClient:
         except ValueError:
             body = {}
         detail = body.get("detail") if isinstance(body, dict) else None
-        if response.status_code == 404 and "/clients/" in path:
+        if response.status_code == 404 and ("/clients/" in path or (params or {}).get("client_id") is not None):
             raise UnknownClient(detail or f"unknown client ({path})")
         if response.status_code == 422 and isinstance(body, dict):
             errors = body.get("errors") or {}
             if errors and set(errors) <= _PARAM_FIELDS:
                 raise ValueError("; ".join(f"{k}: {v}" for k, v in errors.items()))
+            if errors and set(errors) <= _QUERY_FIELDS:
+                raise InvalidQuery({str(k): str(v) for k, v in errors.items()})
             raise InvalidOverride({str(k): str(v) for k, v in errors.items()} or {"body": str(detail)})
         raise ScoringAPIError(
             f"scoring API answered {response.status_code} to {method} {path}: {detail or response.reason_phrase}",
@@ -157,6 +202,37 @@ class HttpClient:
     def model_card(self, lang: str = "fr") -> dict[str, Any]:
         return self._request("GET", "/model", params={"lang": _lang(lang)})
 
+    # -- population sections -------------------------------------------------------------------
+    def population(self) -> PopulationInfo:
+        return population_from_dict(self._request("GET", "/population"))
+
+    def comparison(self, feature: str, group: str = "all", client_id: int | None = None,
+                   lang: str = "fr") -> Comparison:
+        params = {"feature": feature, "group": group, "client_id": _optional_id(client_id), "lang": _lang(lang)}
+        return comparison_from_dict(self._request("GET", "/population/comparison", params=_present(params)))
+
+    def scatter(self, x: str, y: str, client_id: int | None = None, max_points: int = MAX_POINTS,
+                lang: str = "fr") -> ScatterSample:
+        params = {"x": x, "y": y, "client_id": _optional_id(client_id), "max_points": max_points,
+                  "lang": _lang(lang)}
+        return scatter_from_dict(self._request("GET", "/population/scatter", params=_present(params)))
+
+    def selection(self, x: str | None = None, y: str | None = None, region: Mapping[str, Any] | None = None,
+                  client_ids: Sequence[int] | None = None, lang: str = "fr") -> Selection:
+        body = {"x": x, "y": y, "region": None if region is None else _jsonable(dict(region)),
+                "client_ids": None if client_ids is None else _jsonable(list(client_ids))}
+        return selection_from_dict(self._request("POST", "/population/selection", params={"lang": _lang(lang)},
+                                                 json=body))
+
+    # -- what-if form --------------------------------------------------------------------------
+    def what_if_form(self, client_id: int) -> WhatIfForm:
+        return form_from_dict(self._request("GET", f"/clients/{_id(client_id)}/what-if/form"))
+
+    def check_overrides(self, values: dict[str, Any], lang: str = "fr", units: str = "display") -> OverrideCheck:
+        data = self._request("POST", "/what-if/check", params={"units": units, "lang": _lang(lang)},
+                             json={"overrides": _jsonable(values)})
+        return OverrideCheck(**data)
+
 
 def _lang(lang: str) -> str:
     return "en" if str(lang).lower().startswith("en") else "fr"
@@ -173,6 +249,15 @@ def _id(client_id: Any) -> str:
     if value != client_id or not 0 <= value <= 2**62:
         raise UnknownClient(f"unknown client SK_ID_CURR={client_id!r}")
     return str(value)
+
+
+def _optional_id(client_id: Any) -> str | None:
+    return None if client_id is None else _id(client_id)
+
+
+def _present(params: dict[str, Any]) -> dict[str, Any]:
+    """Query parameters without the absent ones (None would be sent as an empty value)."""
+    return {k: v for k, v in params.items() if v is not None}
 
 
 def _check_top(top: Any) -> None:

@@ -10,72 +10,48 @@ Bokeh session or API request thread. Every score computed here on request
 from __future__ import annotations
 
 import copy
-import math
-from collections.abc import Mapping
+import threading
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import polars as pl
-from pydantic import ValidationError
 
-from scoring.api.models import (
-    HISTORY_TABLES,
-    application_model,
-    field_errors,
-    history_model,
-    lang_index,
-    norm_lang,
-    validate_overrides_payload,
-)
 from scoring.data.schema import TABLES
 from scoring.errors import ArtefactMissing
 from scoring.explain.shap_cache import ClientExplanation, ShapStore
 from scoring.features.table import features_for_client, history_for_client
-from scoring.model.decision import (
-    RISK_LEVEL_KEYS,
-    is_refused,
-    risk_band_edges,
-    risk_level,
-)
+from scoring.model.decision import is_refused, risk_level
 from scoring.paths import Paths
+from scoring.service import overrides as override_rules
+from scoring.service import population_queries as queries
+from scoring.service.lang import lang_index, norm_lang
+from scoring.service.model_card import build_card, json_safe, json_value
+from scoring.service.population import Population, warm_up
 from scoring.service.prediction_log import PredictionEvent, PredictionLog
 from scoring.service.profile import build_profile
 from scoring.service.protocol import (
+    Comparison,
     Contribution,
     Explanation,
     GlobalImportance,
     InvalidOverride,
+    OverrideCheck,
+    PopulationInfo,
+    ScatterSample,
     Score,
+    Selection,
     UnknownClient,
     WhatIf,
+    WhatIfForm,
 )
+from scoring.service.records import history_frames, validate_application
 from scoring.text import catalogue
+
+__all__ = ["InProcessClient", "json_safe", "json_value"]
 
 #: Placeholder key joining a new applicant's history rows when the record has no SK_ID_CURR.
 _ANONYMOUS_ID = -1
-
-
-def json_value(value: Any) -> Any:
-    """A feature value as plain JSON: Python scalars, None for missing or non-finite numbers."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def json_safe(obj: Any) -> Any:
-    """Recursively replace NaN/inf by None and numpy scalars by Python ones (strict JSON)."""
-    if isinstance(obj, Mapping):
-        return {str(k): json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [json_safe(v) for v in obj]
-    return json_value(obj)
-
-
-def plain(value: Any) -> Any:
-    """numpy scalars to Python ones (strict pydantic types reject numpy integers)."""
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _load_applications(paths: Paths) -> pl.DataFrame:
@@ -110,6 +86,8 @@ class InProcessClient:
         self._global: dict[str, list[GlobalImportance]] = {}
         self._cards: dict[str, dict[str, Any]] = {}
         self._ids = tuple(int(i) for i in self.store.client_ids().tolist())
+        self._pop: Population | None = None
+        self._pop_lock = threading.Lock()
 
     # -- protocol -------------------------------------------------------------------------
     def health(self) -> dict[str, Any]:
@@ -141,21 +119,65 @@ class InProcessClient:
                 *, source: str | None = None) -> WhatIf:
         """Re-score the client with edited raw fields; the edited score is logged.
 
-        `overrides` maps editable raw field names (catalogue.RAW_FIELDS) to
-        raw values (the application column's units: DAYS_EMPLOYED in negative
-        days, 365243 for "no current job"; a form converts with
-        catalogue.display_to_raw); bad ones raise InvalidOverride (per field).
+        `overrides` maps editable raw field names to raw values (the
+        application column's units: DAYS_EMPLOYED in negative days, 365243 for
+        "no current job"; a form converts with `check_overrides`). They are
+        checked once, by `scoring.service.overrides`, before the client is
+        looked up (as the API validates a body first); bad ones raise
+        InvalidOverride with a message per field.
         """
         _check_top(top)
-        typed = self._typed_overrides(overrides, lang)  # same order as the API: body, then client
+        clean, errors = override_rules.validate(overrides, lang, units="raw")
+        if errors:
+            raise InvalidOverride(errors)
         record, _sample = self._record(client_id)
-        clean = self._checked_overrides(typed, lang)
         before = self.explanation(client_id, top, lang)
         edited = {k: v for k, v in record.items() if k != "SAMPLE"} | clean
         features = features_for_client(edited, self.store.history_row(client_id))
         after = self._explain(self.store.explain_features(features), top, lang, client_id=int(client_id))
         self._log(after.score, "what_if", clean, source)
         return WhatIf(before=before, after=after, overrides=clean)
+
+    # -- population sections --------------------------------------------------------------------
+    def population(self) -> PopulationInfo:
+        return queries.population_info(self._population())
+
+    def comparison(self, feature: str, group: str = "all", client_id: int | None = None,
+                   lang: str = "fr") -> Comparison:
+        return queries.comparison(self._population(), feature, group, client_id, norm_lang(lang))
+
+    def scatter(self, x: str, y: str, client_id: int | None = None, max_points: int = queries.MAX_POINTS,
+                lang: str = "fr") -> ScatterSample:
+        return queries.scatter(self._population(), x, y, client_id, max_points, norm_lang(lang))
+
+    def selection(self, x: str | None = None, y: str | None = None, region: Mapping[str, Any] | None = None,
+                  client_ids: Sequence[int] | None = None, lang: str = "fr") -> Selection:
+        return queries.selection(self._population(), x, y, region, client_ids, norm_lang(lang))
+
+    def warm_up(self) -> dict[str, float]:
+        """Build the population and its shared derived data now (seconds per step), so that no
+        advisor waits for the first comparison; a server calls it once when it starts."""
+        return warm_up(self._population())
+
+    def _population(self) -> Population:
+        """Every client's score and features, from this client's own store (no second read of
+        the feature table), built on first use and then shared read-only."""
+        if self._pop is None:
+            with self._pop_lock:
+                if self._pop is None:
+                    self._pop = Population.from_store(self.store)
+        return self._pop
+
+    # -- what-if form ---------------------------------------------------------------------------
+    def what_if_form(self, client_id: int) -> WhatIfForm:
+        """The editable fields with their limits and the client's current values (display units)."""
+        record, _sample = self._record(client_id)
+        return WhatIfForm(client_id=int(client_id), threshold=self.store.threshold,
+                          fields=override_rules.form_fields(record))
+
+    def check_overrides(self, values: dict[str, Any], lang: str = "fr", units: str = "display") -> OverrideCheck:
+        """Check edited values (typed text or numbers) without scoring: valid ones in both units."""
+        return override_rules.check(values, lang, units=units)
 
     # -- extensions (also served by the API) ------------------------------------------------
     def score_application(self, record: dict[str, Any], history: dict[str, list[dict[str, Any]]] | None = None,
@@ -171,7 +193,7 @@ class InProcessClient:
         aggregates = None
         if clean_history:
             aggregates = history_for_client(
-                _history_frames(clean_history, _ANONYMOUS_ID if client_id is None else client_id),
+                history_frames(clean_history, _ANONYMOUS_ID if client_id is None else client_id),
                 _ANONYMOUS_ID if client_id is None else client_id,
             )
         features = features_for_client(clean_record, aggregates)
@@ -186,49 +208,11 @@ class InProcessClient:
             self._cards[key] = self._build_card(key)
         return copy.deepcopy(self._cards[key])  # callers may edit their copy
 
-    def validate_overrides(self, overrides: Any, lang: str = "fr") -> dict[str, Any]:
-        """Types, ranges and categories, then the catalogue's rules; raises InvalidOverride."""
-        return self._checked_overrides(self._typed_overrides(overrides, lang), lang)
-
     @staticmethod
-    def _typed_overrides(overrides: Any, lang: str) -> dict[str, Any]:
-        if isinstance(overrides, Mapping):
-            overrides = {k: plain(v) for k, v in overrides.items()}
-        return validate_overrides_payload(overrides, lang)
-
-    @staticmethod
-    def _checked_overrides(typed: dict[str, Any], lang: str) -> dict[str, Any]:
-        errors = catalogue.validate_overrides(typed, "en" if lang_index(lang) else "fr")
-        if errors:
-            raise InvalidOverride(dict(errors))
-        return typed
-
-    def validate_application(self, record: Any, history: Any, lang: str = "fr"
+    def validate_application(record: Any, history: Any, lang: str = "fr"
                              ) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
         """Check a new applicant's record and history rows against the schema models."""
-        errors: dict[str, str] = {}
-        clean_record: dict[str, Any] = {}
-        clean_history: dict[str, list[dict[str, Any]]] = {}
-        try:
-            payload = {k: plain(v) for k, v in record.items()} if isinstance(record, Mapping) else record
-            clean_record = application_model().model_validate(payload).model_dump()
-        except ValidationError as exc:
-            errors.update({f"record.{k}" if k != "body" else "record": v
-                           for k, v in field_errors(exc.errors(include_url=False), lang).items()})
-        if history is not None:
-            try:
-                if isinstance(history, Mapping):
-                    history = {t: [{k: plain(v) for k, v in row.items()} if isinstance(row, Mapping) else row
-                                   for row in rows] if isinstance(rows, list) else rows
-                               for t, rows in history.items()}
-                model = history_model().model_validate(history)
-                clean_history = {t: rows for t, rows in model.model_dump().items() if rows}
-            except ValidationError as exc:
-                errors.update({f"history.{k}" if k != "body" else "history": v
-                               for k, v in field_errors(exc.errors(include_url=False), lang).items()})
-        if errors:
-            raise InvalidOverride(errors)
-        return clean_record, clean_history
+        return validate_application(record, history, lang)
 
     def close(self) -> None:
         self.log.close()
@@ -302,46 +286,7 @@ class InProcessClient:
         return cached
 
     def _build_card(self, lang: str) -> dict[str, Any]:
-        card = self.store.model.card
-        importance = {g.feature: g for g in self._global_importance(lang)}
-        features = []
-        for name in self._names:
-            info = catalogue.CATALOGUE.get(name)
-            g = importance.get(name)
-            features.append({
-                "name": name,
-                "label": catalogue.label(name, lang),
-                "description": catalogue.description(name, lang) if info else None,
-                "group": info.group if info else None,
-                "group_label": catalogue.group_label(info.group, lang) if info else None,
-                "unit": info.unit if info else None,
-                "unit_label": catalogue.UNITS[info.unit][lang_index(lang)] if info else None,
-                "editable": bool(info and info.editable),
-                "actionable": bool(info and info.actionable),
-                "protected": bool(info and info.protected),
-                "mean_abs_shap": g.mean_abs_shap if g else None,
-                "rank": g.rank if g else None,
-            })
-        threshold = self.store.threshold
-        cost = card.get("cost") or {}
-        return json_safe({
-            "model_version": self.store.model_version,
-            "cache_version": self.store.build_id,
-            "created_at": card.get("created_at"),
-            "selected_model": card.get("selected_model"),
-            "threshold": threshold,
-            "threshold_rule": card.get("threshold_rule", "refused iff probability >= threshold"),
-            "cost_weights": {"cost_fn": cost.get("cost_fn"), "cost_fp": cost.get("cost_fp")},
-            "metrics": card.get("metrics", {}),
-            "risk_levels": [
-                {"level": i, "key": key, "from": lo, "to": hi}
-                for i, (key, lo, hi) in enumerate(zip(RISK_LEVEL_KEYS, risk_band_edges(threshold)[:-1],
-                                                      risk_band_edges(threshold)[1:], strict=True))
-            ],
-            "editable_fields": _editable_fields(lang),
-            "groups": [{"key": k, "label": v[lang_index(lang)]} for k, v in catalogue.GROUPS.items()],
-            "features": features,
-        })
+        return build_card(self.store, self._global_importance(lang), lang)
 
     def _log(self, score: Score, kind: str, overrides: dict[str, Any], source: str | None = None) -> None:
         self.log.append(PredictionEvent(
@@ -364,36 +309,3 @@ def _check_top(top: Any) -> None:
 
 def _unknown(client_id: Any) -> str:
     return f"unknown client SK_ID_CURR={client_id!r}"
-
-
-def _editable_fields(lang: str) -> list[dict[str, Any]]:
-    """The raw fields a what-if may change, in display units, with their limits."""
-    return [
-        {
-            "name": name,
-            "label": spec.label_en if lang_index(lang) else spec.label_fr,
-            "kind": spec.kind,
-            "unit": spec.unit,
-            "min": spec.minimum,
-            "max": spec.maximum,
-            "categories": [
-                {"code": code, "label": catalogue.category_label(name, code, lang)} for code in spec.categories
-            ] or None,
-            "required": spec.required,
-            "feature": spec.feature,
-        }
-        for name, spec in catalogue.RAW_FIELDS.items()
-    ]
-
-
-def _history_frames(history: dict[str, list[dict[str, Any]]], client_id: int) -> dict[str, pl.LazyFrame]:
-    """Raw history rows as lazy frames with the schema's dtypes, keyed to the applicant."""
-    frames = {}
-    for table in HISTORY_TABLES:
-        schema = TABLES[table].polars_schema
-        rows = history.get(table) or []
-        frame = pl.DataFrame(rows, schema=schema) if rows else pl.DataFrame(schema=schema)
-        if "SK_ID_CURR" in schema:
-            frame = frame.with_columns(pl.lit(int(client_id), dtype=pl.Int64).alias("SK_ID_CURR"))
-        frames[table] = frame.lazy()
-    return frames

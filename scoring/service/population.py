@@ -555,40 +555,12 @@ def _drawable(values: np.ndarray) -> np.ndarray:
 def points_in_geometry(xs: np.ndarray, ys: np.ndarray, geometry: Mapping[str, Any]) -> np.ndarray:
     """Boolean mask of points inside a Bokeh selection geometry (rect, poly or span).
 
-    The lasso ("poly") uses the even-odd rule, vectorised over the points
-    inside the polygon's bounding box only.
+    The one implementation is `scoring.service.protocol.region_contains`,
+    which the dashboard also uses on the points it shows.
     """
-    kind = geometry.get("type")
-    ok = np.isfinite(xs) & np.isfinite(ys)
-    if kind == "rect":
-        x0, x1 = sorted((geometry["x0"], geometry["x1"]))
-        y0, y1 = sorted((geometry["y0"], geometry["y1"]))
-        return ok & (xs >= x0) & (xs <= x1) & (ys >= y0) & (ys <= y1)
-    if kind == "span":
-        if geometry.get("direction", "h") == "h":
-            x0, x1 = sorted((geometry["x0"], geometry["x1"]))
-            return ok & (xs >= x0) & (xs <= x1)
-        y0, y1 = sorted((geometry["y0"], geometry["y1"]))
-        return ok & (ys >= y0) & (ys <= y1)
-    if kind == "poly":
-        px = np.asarray(geometry["x"], dtype=np.float64)
-        py = np.asarray(geometry["y"], dtype=np.float64)
-        mask = np.zeros(xs.shape, dtype=bool)
-        if px.size < 3:
-            return mask
-        cand = np.flatnonzero(ok & (xs >= px.min()) & (xs <= px.max())
-                              & (ys >= py.min()) & (ys <= py.max()))
-        cx, cy = xs[cand], ys[cand]
-        inside = np.zeros(cand.size, dtype=bool)
-        jx, jy = np.roll(px, 1), np.roll(py, 1)
-        for ax, ay, bx, by in zip(px, py, jx, jy):
-            crosses = (ay > cy) != (by > cy)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                xint = (bx - ax) * (cy - ay) / (by - ay) + ax
-            inside ^= crosses & (cx < xint)
-        mask[cand] = inside
-        return mask
-    raise ValueError(f"unsupported selection geometry {kind!r}")
+    from scoring.service.protocol import region_contains
+
+    return region_contains(geometry, xs, ys)
 
 
 # -- loading a run ------------------------------------------------------------------------------

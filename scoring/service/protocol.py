@@ -2,14 +2,24 @@
 
 Two implementations honour it: in-process (the default, reading the shared
 artefacts directly) and HTTP (a client of the scoring API, used when
-SCORING_API_URL is set). Results are plain dataclasses so that both give
-identical, comparable values; `to_dict` gives their JSON form.
+SCORING_API_URL is set). Results are plain dataclasses of JSON values (no
+numpy, None for a missing number) so that both give identical, comparable
+values; `to_dict` gives their JSON form.
+
+Besides one client's score, explanation and what-if, the protocol serves
+what the dashboard's population sections draw (feature list, comparison
+histograms, scatter sample, selection summaries) and the what-if form's
+fields and checks, so that a dashboard talking to a remote API needs no
+local artefact at all.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,200 @@ class WhatIf:
     overrides: dict[str, Any]
 
 
+# -- population ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FeatureMeta:
+    """A feature a population section may offer, with what a select box shows."""
+
+    name: str
+    kind: str  # "numeric" | "categorical"
+    labels: dict[str, str]  # {"fr": ..., "en": ...}
+    group: str  # catalogue group key
+    protected: bool
+
+
+@dataclass(frozen=True)
+class FeatureGroup:
+    key: str
+    labels: dict[str, str]  # {"fr": ..., "en": ...}
+
+
+@dataclass(frozen=True)
+class PopulationInfo:
+    """What can be compared: the features, their groups and the population's size and threshold."""
+
+    n_clients: int
+    threshold: float
+    features: list[FeatureMeta]
+    groups: list[FeatureGroup]  # display order
+    importance: list[str]  # feature names, most important first
+    comparison_groups: list[str]  # "all", "gender", "age_band", "similar", "granted_refused"
+    probability_p99: float  # 99th percentile of the predicted probability (colour scales)
+
+
+@dataclass(frozen=True)
+class Subgroup:
+    """One drawn distribution of a comparison and the client's place in it."""
+
+    key: str  # "all" | "gender" | "age_band" | "similar" | "granted" | "refused"
+    size: int  # clients in the sub-group (missing values included)
+    counts: list[int]  # per bin (numeric) or per category (categorical); missing values left out
+    share_below: float | None  # numeric: % of known values below the client's; categorical: % sharing its category
+    share_equal: float | None  # numeric: % of known values equal to the client's; categorical: None
+    age_band: list[int] | None = None  # [lo, hi) in years, for the "age_band" sub-group
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A feature's distribution over the comparison group(s) and where the client stands."""
+
+    feature: str
+    kind: str  # "numeric" | "categorical"
+    group: str
+    client_id: int | None
+    edges: list[float]  # numeric: bin edges (one more than the counts); categorical: []
+    values: list[float] | None  # numeric with few distinct values: the value of each bar
+    categories: list[str]  # categorical: category of each bar; numeric: []
+    subgroups: list[Subgroup]
+    client_value: float | str | None  # None when missing (or without a client)
+    client_x: float | None  # the marker: value clipped into the axis, or the category's bar index
+
+
+@dataclass(frozen=True)
+class ScatterPoint:
+    client_id: int
+    x: float | None
+    y: float | None
+    probability: float
+    refused: bool
+
+
+@dataclass(frozen=True)
+class Quintile:
+    """Clients within one quintile of the horizontal feature (whole population)."""
+
+    lo: float
+    hi: float
+    count: int
+    mean_y: float | None
+    mean_probability: float | None
+
+
+@dataclass(frozen=True)
+class ScatterSample:
+    """A deterministic, risk-stratified sample of two features (the client included when drawable)."""
+
+    x: str
+    y: str
+    client_ids: list[int]
+    xs: list[float]
+    ys: list[float]
+    probability: list[float]
+    refused: list[bool]
+    n_clients: int  # the whole population
+    client: ScatterPoint | None  # the client's own values (None values when missing)
+    x_range: list[float]  # displayed range of each axis (0.5 %-99.5 % quantiles)
+    y_range: list[float]
+    quintiles: list[Quintile]
+
+
+@dataclass(frozen=True)
+class SelectionStats:
+    count: int
+    train_count: int  # clients with a known outcome
+    default_rate: float | None  # observed, among train clients
+    mean_probability: float | None
+    share_refused: float | None
+    histogram: list[int]  # predicted probability per bin of Selection.edges
+
+
+@dataclass(frozen=True)
+class Selection:
+    """A selection of clients next to the whole population (everyone when nothing is selected)."""
+
+    edges: list[float]
+    selection: SelectionStats
+    population: SelectionStats
+    everyone: bool
+
+
+# -- what-if form ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FormField:
+    """One editable application field in display units, with the client's current value."""
+
+    name: str  # raw application column
+    labels: dict[str, str]  # {"fr": ..., "en": ...}
+    kind: str  # "int" | "float" | "category"
+    unit: str  # display unit (catalogue UNITS key)
+    minimum: float | None
+    maximum: float | None
+    categories: list[str]
+    required: bool  # an empty value is refused
+    protected: bool  # never offered as a recourse
+    feature: str  # the feature column that shows it
+    default: Any  # the client's current value in display units (None when missing)
+
+
+@dataclass(frozen=True)
+class WhatIfForm:
+    client_id: int
+    threshold: float
+    fields: list[FormField]
+
+
+@dataclass(frozen=True)
+class OverrideCheck:
+    """Edited values checked once: the valid ones in both units, a message per invalid one."""
+
+    raw: dict[str, Any]
+    display: dict[str, Any]
+    errors: dict[str, str]
+
+
+def region_contains(region: Mapping[str, Any], xs: Any, ys: Any) -> np.ndarray:
+    """Boolean mask of the points inside a Bokeh selection geometry (rect, poly or span).
+
+    The lasso ("poly") uses the even-odd rule, vectorised over the points
+    inside the polygon's bounding box only. Shared by the service (every
+    population client) and the dashboard (the sampled points it shows).
+    """
+    xs, ys = np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64)
+    kind = region.get("type")
+    ok = np.isfinite(xs) & np.isfinite(ys)
+    if kind == "rect":
+        x0, x1 = sorted((region["x0"], region["x1"]))
+        y0, y1 = sorted((region["y0"], region["y1"]))
+        return ok & (xs >= x0) & (xs <= x1) & (ys >= y0) & (ys <= y1)
+    if kind == "span":
+        if region.get("direction", "h") == "h":
+            x0, x1 = sorted((region["x0"], region["x1"]))
+            return ok & (xs >= x0) & (xs <= x1)
+        y0, y1 = sorted((region["y0"], region["y1"]))
+        return ok & (ys >= y0) & (ys <= y1)
+    if kind == "poly":
+        return ok & _in_polygon(xs, ys, np.asarray(region["x"], dtype=np.float64),
+                                np.asarray(region["y"], dtype=np.float64))
+    raise ValueError(f"unsupported selection geometry {kind!r}")
+
+
+def _in_polygon(xs: np.ndarray, ys: np.ndarray, px: np.ndarray, py: np.ndarray) -> np.ndarray:
+    mask = np.zeros(xs.shape, dtype=bool)
+    if px.size < 3:
+        return mask
+    with np.errstate(invalid="ignore"):
+        cand = np.flatnonzero((xs >= px.min()) & (xs <= px.max()) & (ys >= py.min()) & (ys <= py.max()))
+    cx, cy = xs[cand], ys[cand]
+    inside = np.zeros(cand.size, dtype=bool)
+    for ax, ay, bx, by in zip(px, py, np.roll(px, 1), np.roll(py, 1), strict=True):
+        crosses = (ay > cy) != (by > cy)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            xint = (bx - ax) * (cy - ay) / (by - ay) + ax
+        inside ^= crosses & (cx < xint)
+    mask[cand] = inside
+    return mask
+
+
 def to_dict(result: Any) -> dict[str, Any]:
     """JSON-ready form of any result above."""
     return asdict(result)
@@ -70,6 +274,17 @@ def to_dict(result: Any) -> dict[str, Any]:
 
 class UnknownClient(LookupError):
     """No client with that id exists (the API answers 404)."""
+
+
+class InvalidQuery(ValueError):
+    """A population query names an unknown feature, group or region (the API answers 422).
+
+    `errors` maps each parameter name to a readable message.
+    """
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
 
 
 class InvalidOverride(ValueError):
@@ -100,3 +315,22 @@ class ScoringClient(Protocol):
     def what_if(
         self, client_id: int, overrides: dict[str, Any], top: int = 10, lang: str = "fr"
     ) -> WhatIf: ...
+
+    # population sections (InvalidQuery for an unknown feature, group or region)
+    def population(self) -> PopulationInfo: ...
+
+    def comparison(self, feature: str, group: str = "all", client_id: int | None = None,
+                   lang: str = "fr") -> Comparison: ...
+
+    def scatter(self, x: str, y: str, client_id: int | None = None, max_points: int = 20_000,
+                lang: str = "fr") -> ScatterSample: ...
+
+    def selection(self, x: str | None = None, y: str | None = None,
+                  region: Mapping[str, Any] | None = None, client_ids: Sequence[int] | None = None,
+                  lang: str = "fr") -> Selection: ...
+
+    # what-if form
+    def what_if_form(self, client_id: int) -> WhatIfForm: ...
+
+    def check_overrides(self, values: dict[str, Any], lang: str = "fr",
+                        units: str = "display") -> OverrideCheck: ...

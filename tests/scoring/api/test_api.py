@@ -278,6 +278,69 @@ def test_real_rows_fit_the_request_models(realdata_dir: Path) -> None:
             row_model.model_validate(row)
 
 
+def test_population_endpoints(api: TestClient, train_id: int) -> None:
+    info = api.get("/population").json()
+    assert info["n_clients"] > 0 and any(f["name"] == "AMT_CREDIT" for f in info["features"])
+    c = api.get(f"/population/comparison?feature=AMT_CREDIT&group=granted_refused&client_id={train_id}").json()
+    assert [g["key"] for g in c["subgroups"]] == ["granted", "refused"] and c["client_id"] == train_id
+    s = api.get(f"/population/scatter?x=AMT_CREDIT&y=EXT_SOURCE_2&client_id={train_id}&max_points=100").json()
+    assert len(s["client_ids"]) <= 101 and s["client"]["client_id"] == train_id
+    sel = api.post("/population/selection", json={"x": "AMT_CREDIT", "y": "EXT_SOURCE_2", "region": {
+        "type": "rect", "x0": 0, "x1": 1e9, "y0": 0, "y1": 1}}).json()
+    assert 0 < sel["selection"]["count"] <= sel["population"]["count"] and not sel["everyone"]
+    form = api.get(f"/clients/{train_id}/what-if/form").json()
+    assert {f["name"] for f in form["fields"]} == set(catalogue.RAW_FIELDS)
+    check = api.post("/what-if/check?lang=en", json={"overrides": {"AMT_CREDIT": "2,5", "DAYS_EMPLOYED": "1"}})
+    assert check.status_code == 200
+    assert check.json()["errors"]["AMT_CREDIT"].startswith("Credit amount: €")
+    assert "out of range, must be between €1,000 and €10,000,000" in check.json()["errors"]["AMT_CREDIT"]
+    assert check.json()["raw"] == {"DAYS_EMPLOYED": -365}
+
+
+@pytest.mark.parametrize(("method", "url", "body", "field"), [
+    ("GET", "/population/comparison?feature=NOPE", None, "feature"),
+    ("GET", "/population/comparison?feature=AMT_CREDIT&group=cousins", None, "group"),
+    ("GET", "/population/comparison", None, "feature"),
+    ("GET", "/population/scatter?x=AMT_CREDIT&y=CODE_GENDER", None, "y"),
+    ("GET", "/population/scatter?x=AMT_CREDIT&y=AMT_CREDIT&max_points=0", None, "max_points"),
+    ("GET", "/population/scatter?x=AMT_CREDIT&y=AMT_CREDIT&max_points=abc", None, "max_points"),
+    ("POST", "/population/selection", {"x": "AMT_CREDIT", "y": "EXT_SOURCE_2", "region": {"type": "o"}}, "region"),
+    ("POST", "/population/selection", {"x": "NOPE", "y": "EXT_SOURCE_2",
+                                       "region": {"type": "rect", "x0": 0, "x1": 1, "y0": 0, "y1": 1}}, "x"),
+    ("POST", "/population/selection", {"client_ids": ["a"]}, "client_ids.0"),
+    ("POST", "/population/selection", {"client_ids": [1], "junk": 1}, "junk"),
+    ("POST", "/what-if/check?units=metres", {"overrides": {}}, "units"),
+    ("POST", "/what-if/check", {}, "overrides"),
+])
+def test_bad_population_queries_are_422_per_parameter(api: TestClient, method: str, url: str, body: Any,
+                                                      field: str) -> None:
+    response = api.request(method, url, json=body)
+    assert response.status_code == 422, response.text
+    assert field in response.json()["errors"] and response.json()["detail"].startswith("Données invalides")
+
+
+def test_unknown_client_in_population_queries_is_404(api: TestClient) -> None:
+    for url in ("/population/comparison?feature=AMT_CREDIT&client_id=1",
+                "/population/scatter?x=AMT_CREDIT&y=EXT_SOURCE_2&client_id=1&lang=en",
+                "/clients/1/what-if/form"):
+        response = api.get(url)
+        assert response.status_code == 404, url
+        assert "1" in response.json()["detail"]
+
+
+def test_what_if_values_are_checked_once_by_the_overrides_module(api: TestClient, train_id: int,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The route passes the body's values through; only scoring.service.overrides judges them."""
+    from scoring.service import overrides
+
+    calls = []
+    real = overrides.validate
+    monkeypatch.setattr(overrides, "validate", lambda *a, **k: calls.append(a) or real(*a, **k))
+    response = api.post(f"/clients/{train_id}/what-if", json={"overrides": {"AMT_CREDIT": 10.0}})
+    assert response.status_code == 422 and len(calls) == 1
+    assert "Montant du crédit : 10" in response.json()["errors"]["AMT_CREDIT"]
+
+
 # --------------------------------------------------------------------------- bad input
 
 
@@ -296,8 +359,10 @@ def test_unknown_client_is_404_with_a_clear_message(api: TestClient) -> None:
     ({"AMT_CREDIT": "beaucoup"}, "AMT_CREDIT", "nombre attendu", "a number is expected"),
     ({"CNT_CHILDREN": 2.5}, "CNT_CHILDREN", "entier", "integer"),
     ({"CNT_CHILDREN": True}, "CNT_CHILDREN", "entier", "integer"),
-    ({"CNT_CHILDREN": 99}, "CNT_CHILDREN", "inférieur ou égal à 20", "at most 20"),
-    ({"AMT_CREDIT": 10.0}, "AMT_CREDIT", "supérieur ou égal", "at least"),
+    ({"CNT_CHILDREN": 99}, "CNT_CHILDREN", "99 hors limites, doit être compris entre 0 et 20",
+     "99 is out of range, must be between 0 and 20"),
+    ({"AMT_CREDIT": 10.0}, "AMT_CREDIT", "Montant du crédit : 10\u202f€ hors limites", "Credit amount: €10 is out"),
+    ({"AMT_CREDIT": 1e300}, "AMT_CREDIT", "hors limites", "out of range"),
     ({"DAYS_EMPLOYED": 500}, "DAYS_EMPLOYED", "compris entre", "between"),
     ({"NAME_FAMILY_STATUS": "Maried"}, "NAME_FAMILY_STATUS", "valeur inconnue « Maried »", 'unknown value "Maried"'),
     ({"CNT_CHILDREN": None}, "CNT_CHILDREN", "obligatoire", "required"),
@@ -478,7 +543,9 @@ def test_schemathesis_finds_no_server_error(app) -> None:
     operations = [op.ok() for op in schema.get_all_operations()]
     assert {f"{op.method.upper()} {op.path}" for op in operations} >= {
         "GET /health", "GET /model", "GET /clients/{client_id}", "GET /clients/{client_id}/score",
-        "GET /clients/{client_id}/explanation", "POST /clients/{client_id}/what-if", "POST /score"}
+        "GET /clients/{client_id}/explanation", "POST /clients/{client_id}/what-if", "POST /score",
+        "GET /population", "GET /population/comparison", "GET /population/scatter", "POST /population/selection",
+        "GET /clients/{client_id}/what-if/form", "POST /what-if/check"}
     for op in operations:
         strategy = op.as_strategy(generation_mode=schemathesis.GenerationMode.NEGATIVE) | op.as_strategy()
 

@@ -28,12 +28,19 @@ from scoring.service.http import HttpClient, ScoringAPIError
 from scoring.service.inprocess import InProcessClient
 from scoring.service.prediction_log import PredictionLog
 from scoring.service.protocol import (
+    Comparison,
     Explanation,
     InvalidOverride,
+    InvalidQuery,
+    OverrideCheck,
+    PopulationInfo,
+    ScatterSample,
     Score,
     ScoringClient,
+    Selection,
     UnknownClient,
     WhatIf,
+    WhatIfForm,
 )
 
 IMPLEMENTATIONS = ("inprocess", "http-testclient", "http-uvicorn")
@@ -216,6 +223,101 @@ def test_model_card(client: Any, inproc: InProcessClient) -> None:
     assert [f["name"] for f in card["features"]] == inproc.store.feature_names
 
 
+# --------------------------------------------------------------------------- population sections
+
+
+def test_population_lists_the_features_of_the_store(client: Any, inproc: InProcessClient) -> None:
+    info = client.population()
+    assert isinstance(info, PopulationInfo)
+    frame = inproc.store.features
+    assert info.n_clients == frame.height and info.threshold == inproc.store.threshold
+    assert {f.name for f in info.features} == set(frame.columns) - {"SK_ID_CURR", "TARGET", "SAMPLE"}
+    assert set(info.importance) == {f.name for f in info.features}
+    assert {f.kind for f in info.features} == {"numeric", "categorical"}
+
+
+def test_comparison_counts_every_known_value(client: Any, ids: dict[str, int], inproc: InProcessClient) -> None:
+    frame = inproc.store.features
+    c = client.comparison("AMT_CREDIT", "all", ids["refused"], "fr")
+    assert isinstance(c, Comparison) and c.client_id == ids["refused"]
+    assert sum(c.subgroups[0].counts) == frame["AMT_CREDIT"].drop_nulls().drop_nans().len()
+    row = frame.filter(pl.col("SK_ID_CURR") == ids["refused"]).row(0, named=True)
+    assert c.client_value == pytest.approx(row["AMT_CREDIT"])
+    two = client.comparison("NAME_CONTRACT_TYPE", "granted_refused", ids["accepted"])
+    assert [g.key for g in two.subgroups] == ["granted", "refused"] and two.kind == "categorical"
+    assert sum(two.subgroups[1].counts) == sum(inproc.store.lookup(i).refused for i in frame["SK_ID_CURR"])
+    assert client.comparison("AMT_CREDIT", "similar", ids["new"]).subgroups[0].size == 500
+
+
+def test_scatter_and_selection(client: Any, ids: dict[str, int], inproc: InProcessClient) -> None:
+    s = client.scatter("AMT_CREDIT", "EXT_SOURCE_2", ids["accepted"], max_points=500)
+    assert isinstance(s, ScatterSample) and len(s.client_ids) <= 501
+    assert s.client is not None and s.client.client_id == ids["accepted"]
+    assert s.client.probability == inproc.score(ids["accepted"]).probability
+    xs = inproc.store.features["AMT_CREDIT"].to_numpy()
+    ys = inproc.store.features["EXT_SOURCE_2"].to_numpy()
+    box = {"type": "rect", "x0": float(np.nanquantile(xs, 0.2)), "x1": float(np.nanquantile(xs, 0.8)),
+           "y0": 0.2, "y1": 0.7}
+    sel = client.selection("AMT_CREDIT", "EXT_SOURCE_2", box)
+    assert isinstance(sel, Selection)
+    inside = (xs >= box["x0"]) & (xs <= box["x1"]) & (ys >= 0.2) & (ys <= 0.7)
+    assert sel.selection.count == int(inside.sum()) and sel.population.count == len(xs)
+    picked = client.selection(client_ids=s.client_ids[:40])
+    assert picked.selection.count == 40 and picked.selection.mean_probability == pytest.approx(
+        float(np.mean(s.probability[:40])))
+
+
+def test_what_if_form_and_check(client: Any, ids: dict[str, int], raw: dict[str, pl.DataFrame]) -> None:
+    form = client.what_if_form(ids["refused"])
+    assert isinstance(form, WhatIfForm) and form.client_id == ids["refused"]
+    frame = pl.concat([raw["application_train"].drop("TARGET"), raw["application_test"]], how="diagonal_relaxed")
+    record = frame.filter(pl.col("SK_ID_CURR") == ids["refused"]).row(0, named=True)
+    fields = {f.name: f for f in form.fields}
+    assert fields["AMT_CREDIT"].default == record["AMT_CREDIT"]
+    assert fields["NAME_CONTRACT_TYPE"].default == record["NAME_CONTRACT_TYPE"]
+    check = client.check_overrides({"AMT_CREDIT": "1 500,5", "DAYS_EMPLOYED": "2", "CNT_CHILDREN": "x"}, "en")
+    assert isinstance(check, OverrideCheck)
+    assert check.raw == {"AMT_CREDIT": 1500.5, "DAYS_EMPLOYED": -730} and set(check.errors) == {"CNT_CHILDREN"}
+    w = client.what_if(ids["refused"], check.raw, top=3)
+    assert w.overrides == check.raw
+
+
+def test_population_errors(client: Any, ids: dict[str, int]) -> None:
+    with pytest.raises(InvalidQuery) as info:
+        client.comparison("NOPE", "all", ids["refused"])
+    assert set(info.value.errors) == {"feature"}
+    with pytest.raises(InvalidQuery):
+        client.comparison("AMT_CREDIT", "everyone", ids["refused"])
+    with pytest.raises(InvalidQuery) as info:
+        client.scatter("AMT_CREDIT", "NAME_CONTRACT_TYPE")
+    assert set(info.value.errors) == {"y"}
+    with pytest.raises(InvalidQuery):
+        client.selection("AMT_CREDIT", "EXT_SOURCE_2", {"type": "circle"})
+    for call in (lambda: client.comparison("AMT_CREDIT", "all", 1), lambda: client.scatter("AMT_CREDIT", "AMT_CREDIT", -3),
+                 lambda: client.what_if_form(1)):
+        with pytest.raises(UnknownClient):
+            call()
+    with pytest.raises(ValueError):
+        client.check_overrides({}, units="metres")
+
+
+def test_population_comes_from_the_clients_own_store(small_run: Paths, tmp_path_factory: pytest.TempPathFactory,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The in-process client builds the population from the table its store already holds."""
+    client = InProcessClient(small_run, prediction_log=PredictionLog(
+        tmp_path_factory.mktemp("own_store") / "p.sqlite"))
+    try:
+        def no_read(*args: Any, **kwargs: Any) -> Any:
+            raise AssertionError("the feature table was read a second time")
+
+        for name in ("read_parquet", "scan_parquet"):
+            monkeypatch.setattr(pl, name, no_read)
+        assert client.population().n_clients == client.store.features.height
+        assert client.comparison("AMT_CREDIT", "similar", client.client_ids()[0]).subgroups[0].size == 500
+    finally:
+        client.close()
+
+
 # --------------------------------------------------------------------------- same answers
 
 
@@ -247,6 +349,27 @@ def test_same_answers(clients: dict[str, Any], ids: dict[str, int], raw: dict[st
         lambda c: c.score_application({"SK_ID_CURR": 1}, None, 5, "en"),
         lambda c: c.model_card("fr"),
         lambda c: c.explanation(10**30),
+        lambda c: c.population(),
+        lambda c: c.comparison("AMT_CREDIT", "all", refused, "fr"),
+        lambda c: c.comparison("EXT_SOURCE_2", "age_band", accepted, "en"),
+        lambda c: c.comparison("NAME_CONTRACT_TYPE", "gender", new),
+        lambda c: c.comparison("AMT_CREDIT", "similar", None),
+        lambda c: c.comparison("NOPE", "all", refused, "en"),
+        lambda c: c.comparison("AMT_CREDIT", "all", 424242424),
+        lambda c: c.scatter("AMT_CREDIT", "EXT_SOURCE_2", refused, 800),
+        lambda c: c.scatter("EXT_SOURCE_2", "AMT_ANNUITY"),
+        lambda c: c.scatter("AMT_CREDIT", "EXT_SOURCE_2", refused, 0),
+        lambda c: c.selection(),
+        lambda c: c.selection("AMT_CREDIT", "EXT_SOURCE_2", {"type": "rect", "x0": 1e5, "x1": 6e5, "y0": 0.1,
+                                                              "y1": 0.5}),
+        lambda c: c.selection("AMT_CREDIT", "EXT_SOURCE_2", {"type": "poly", "x": [1e5, 9e5, 5e5],
+                                                              "y": [0.1, 0.2, 0.9]}),
+        lambda c: c.selection(client_ids=[refused, accepted, new, 1]),
+        lambda c: c.selection("AMT_CREDIT", None, {"type": "rect"}, lang="en"),
+        lambda c: c.what_if_form(accepted),
+        lambda c: c.what_if_form(424242424),
+        lambda c: c.check_overrides({"AMT_CREDIT": "12 000,5", "DAYS_EMPLOYED": "", "X": 1}, "fr"),
+        lambda c: c.check_overrides({"AMT_CREDIT": 1e300, "CNT_CHILDREN": 2.0}, "en", "raw"),
     ]
     for i, call in enumerate(calls):
         outcomes = {name: _outcome(call, c) for name, c in clients.items()}
