@@ -78,6 +78,11 @@ def add_population_routes(app: FastAPI, client: Any, lang_for: Callable[[Request
                      ) -> JSONResponse:
         return JSONResponse(to_json(client.what_if_form(client_id)))
 
+    @app.get("/what-if/form", response_model=WhatIfForm,
+             summary="The what-if form's editable fields, units and limits (no client's values)")
+    def what_if_fields() -> JSONResponse:
+        return JSONResponse(to_json(client.what_if_form(None)))
+
     @app.post("/what-if/check", response_model=OverrideCheck,
               summary="Check edited what-if values (typed text or numbers) without scoring")
     def check(request: Request, body: check_body,  # type: ignore[valid-type]

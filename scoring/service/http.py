@@ -225,8 +225,9 @@ class HttpClient:
                                                  json=body))
 
     # -- what-if form --------------------------------------------------------------------------
-    def what_if_form(self, client_id: int) -> WhatIfForm:
-        return form_from_dict(self._request("GET", f"/clients/{_id(client_id)}/what-if/form"))
+    def what_if_form(self, client_id: int | None = None) -> WhatIfForm:
+        path = "/what-if/form" if client_id is None else f"/clients/{_id(client_id)}/what-if/form"
+        return form_from_dict(self._request("GET", path))
 
     def check_overrides(self, values: dict[str, Any], lang: str = "fr", units: str = "display") -> OverrideCheck:
         data = self._request("POST", "/what-if/check", params={"units": units, "lang": _lang(lang)},

@@ -169,10 +169,11 @@ class InProcessClient:
         return self._pop
 
     # -- what-if form ---------------------------------------------------------------------------
-    def what_if_form(self, client_id: int) -> WhatIfForm:
-        """The editable fields with their limits and the client's current values (display units)."""
-        record, _sample = self._record(client_id)
-        return WhatIfForm(client_id=int(client_id), threshold=self.store.threshold,
+    def what_if_form(self, client_id: int | None = None) -> WhatIfForm:
+        """The editable fields with their limits and the client's current values (display units;
+        without a client, no current values)."""
+        record = {} if client_id is None else self._record(client_id)[0]
+        return WhatIfForm(client_id=None if client_id is None else int(client_id), threshold=self.store.threshold,
                           fields=override_rules.form_fields(record))
 
     def check_overrides(self, values: dict[str, Any], lang: str = "fr", units: str = "display") -> OverrideCheck:

@@ -210,7 +210,7 @@ class FormField:
 
 @dataclass(frozen=True)
 class WhatIfForm:
-    client_id: int
+    client_id: int | None  # None: the fields without a client's values
     threshold: float
     fields: list[FormField]
 
@@ -330,7 +330,7 @@ class ScoringClient(Protocol):
                   lang: str = "fr") -> Selection: ...
 
     # what-if form
-    def what_if_form(self, client_id: int) -> WhatIfForm: ...
+    def what_if_form(self, client_id: int | None = None) -> WhatIfForm: ...
 
     def check_overrides(self, values: dict[str, Any], lang: str = "fr",
                         units: str = "display") -> OverrideCheck: ...

@@ -545,7 +545,7 @@ def test_schemathesis_finds_no_server_error(app) -> None:
         "GET /health", "GET /model", "GET /clients/{client_id}", "GET /clients/{client_id}/score",
         "GET /clients/{client_id}/explanation", "POST /clients/{client_id}/what-if", "POST /score",
         "GET /population", "GET /population/comparison", "GET /population/scatter", "POST /population/selection",
-        "GET /clients/{client_id}/what-if/form", "POST /what-if/check"}
+        "GET /clients/{client_id}/what-if/form", "GET /what-if/form", "POST /what-if/check"}
     for op in operations:
         strategy = op.as_strategy(generation_mode=schemathesis.GenerationMode.NEGATIVE) | op.as_strategy()
 

@@ -275,6 +275,9 @@ def test_what_if_form_and_check(client: Any, ids: dict[str, int], raw: dict[str,
     fields = {f.name: f for f in form.fields}
     assert fields["AMT_CREDIT"].default == record["AMT_CREDIT"]
     assert fields["NAME_CONTRACT_TYPE"].default == record["NAME_CONTRACT_TYPE"]
+    blank = client.what_if_form()
+    assert blank.client_id is None and [f.name for f in blank.fields] == list(fields)
+    assert all(f.default is None for f in blank.fields)
     check = client.check_overrides({"AMT_CREDIT": "1 500,5", "DAYS_EMPLOYED": "2", "CNT_CHILDREN": "x"}, "en")
     assert isinstance(check, OverrideCheck)
     assert check.raw == {"AMT_CREDIT": 1500.5, "DAYS_EMPLOYED": -730} and set(check.errors) == {"CNT_CHILDREN"}
@@ -368,6 +371,7 @@ def test_same_answers(clients: dict[str, Any], ids: dict[str, int], raw: dict[st
         lambda c: c.selection("AMT_CREDIT", None, {"type": "rect"}, lang="en"),
         lambda c: c.what_if_form(accepted),
         lambda c: c.what_if_form(424242424),
+        lambda c: c.what_if_form(),
         lambda c: c.check_overrides({"AMT_CREDIT": "12 000,5", "DAYS_EMPLOYED": "", "X": 1}, "fr"),
         lambda c: c.check_overrides({"AMT_CREDIT": 1e300, "CNT_CHILDREN": 2.0}, "en", "raw"),
     ]
