@@ -18,10 +18,9 @@ def on_server_loaded(server_context) -> None:
         log.warning("dashboard started without scoring artefacts: %s", exc)
     else:
         log.info("dashboard ready: %d clients", len(shared.index))
-        if shared.population is not None:
-            from scoring.service.population import warm_up
-
-            log.info("comparison panels warmed up: %s", warm_up(shared.population))
+        warm_up = getattr(shared.client, "warm_up", None)  # in-process: neighbour index, sample order
+        if shared.population is not None and callable(warm_up):
+            log.info("population sections warmed up: %s", warm_up())
 
 
 def on_session_destroyed(session_context) -> None:

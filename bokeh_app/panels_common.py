@@ -15,9 +15,9 @@ from typing import Any
 from bokeh.models import InlineStyleSheet
 
 from bokeh_app import palette
-from bokeh_app.panel_base import rem, tick_formatter
 from bokeh_app.i18n import fmt_number, t
-from scoring.service.population import FeatureInfo, Population
+from bokeh_app.panel_base import rem, tick_formatter
+from scoring.service.protocol import FeatureMeta, PopulationInfo
 
 #: Base font sizes in px at text scale 1.0 (WCAG: text must scale to 200 %).
 BASE_FONT = 16  # widgets and HTML text (the dashboard's --bokeh-font-size)
@@ -133,25 +133,30 @@ def set_tick_formatters(axes: Iterable[Any], lang: str) -> None:
         axis.formatter = tick_formatter(lang)
 
 
-def group_label(pop: Population, key: str, lang: str) -> str:
-    labels = pop.group_labels.get(key)
+def feature_label(meta: FeatureMeta, lang: str) -> str:
+    """A feature's readable label in `lang` (French, then its name, when missing)."""
+    return meta.labels.get(lang) or meta.labels.get("fr") or meta.name
+
+
+def group_label(info: PopulationInfo, key: str, lang: str) -> str:
+    labels = next((g.labels for g in info.groups if g.key == key), None)
     if labels:
         return labels.get(lang) or labels.get("fr") or key
     return t("other_group", lang) if key == "other" else key
 
 
-def feature_options(pop: Population, lang: str, *, numeric_only: bool = False
+def feature_options(info: PopulationInfo, lang: str, *, numeric_only: bool = False
                     ) -> dict[str, list[tuple[str, str]]]:
     """Select options grouped by catalogue group (optgroups), labels sorted alphabetically."""
-    order = list(pop.group_labels)
-    groups: dict[str, list[FeatureInfo]] = {}
-    for f in pop.features:
+    order = [g.key for g in info.groups]
+    groups: dict[str, list[FeatureMeta]] = {}
+    for f in info.features:
         if numeric_only and f.kind != "numeric":
             continue
         groups.setdefault(f.group, []).append(f)
     keys = sorted(groups, key=lambda k: (order.index(k) if k in order else len(order), k))
-    return {group_label(pop, k, lang): [(f.name, f.label(lang)) for f in
-                                        sorted(groups[k], key=lambda f: f.label(lang).lower())]
+    return {group_label(info, k, lang): [(f.name, feature_label(f, lang)) for f in
+                                         sorted(groups[k], key=lambda f: feature_label(f, lang).lower())]
             for k in keys}
 
 
@@ -162,12 +167,12 @@ def first_option(options: dict[str, list[tuple[str, str]]]) -> str | None:
     return None
 
 
-def default_features(pop: Population, n: int, *, numeric_only: bool = False) -> list[str]:
+def default_features(info: PopulationInfo, n: int, *, numeric_only: bool = False) -> list[str]:
     """The n most important (non-protected) features, to open a panel on something useful."""
-    infos = {f.name: f for f in pop.features}
-    out = [name for name in pop.importance if name in infos and not infos[name].protected
+    infos = {f.name: f for f in info.features}
+    out = [name for name in info.importance if name in infos and not infos[name].protected
            and (not numeric_only or infos[name].kind == "numeric")][:n]
-    return out or [f.name for f in pop.features][:n]
+    return out or [f.name for f in info.features if not numeric_only or f.kind == "numeric"][:n]
 
 
 def format_feature_value(name: str, value: Any, lang: str) -> str:

@@ -1,8 +1,11 @@
 """"Compared with others": where the client stands in the distribution of one feature.
 
-`compare_data` is the pure computation (histogram per sub-group, the client's
-value and percentile, the sentence); `ComparePanel` owns one session's Bokeh
-models and only copies fresh data into them.
+The scoring service computes the distribution (`ScoringClient.comparison`:
+counts per bin or category for each comparison sub-group, the client's
+value and percentile); `compare_data` turns that answer into what the panel
+shows (bars, legend, sentence, table) in the advisor's language, and
+`ComparePanel` owns one session's Bokeh models and only copies fresh data
+into them.
 """
 
 from __future__ import annotations
@@ -28,17 +31,7 @@ from bokeh.plotting import figure
 
 from bokeh_app import panels_common as pc
 from bokeh_app.i18n import check_lang, fmt_number, t
-from scoring.service.population import (
-    GROUPS,
-    Population,
-    age_band,
-    bin_edges,
-    category_counts,
-    comparison_groups,
-    discrete_values,
-    histogram,
-    share_below_equal,
-)
+from scoring.service.protocol import Comparison, PopulationInfo, Subgroup, UnknownClient
 
 EMPTY_BARS = {"left": [], "right": [], "top": [], "count": [], "label": []}
 
@@ -61,42 +54,27 @@ def _bar_label(lo: float, hi: float, name: str, lang: str) -> str:
     return f"{pc.format_feature_value(name, lo, lang)} – {pc.format_feature_value(name, hi, lang)}"
 
 
-def compare_data(pop: Population, feature: str, group: str, client_index: int | None,
-                 lang: str = "fr") -> CompareData:
-    """Histogram(s) of `feature` over the comparison group(s) and the client's place in them."""
+def compare_data(c: Comparison, label: str, lang: str = "fr") -> CompareData:
+    """The service's comparison of feature `c.feature` (readable `label`) as bars and words."""
     lang = check_lang(lang)
-    info, col = pop.feature(feature), pop.column(feature)
-    label = info.label(lang)
-    anchor = client_index if client_index is not None else 0
-    subgroups = comparison_groups(pop, group, anchor)
-    names = [_subgroup_label(pop, key, mask, anchor, lang) for key, mask in subgroups]
+    feature = c.feature
+    names = [_subgroup_label(g, lang) for g in c.subgroups]
     bars, ticks = [], {}
-    if col.kind == "categorical":
-        k = len(col.categories)
-        lefts = np.arange(k) - 0.4
-        texts = [pc.format_feature_value(feature, c, lang) for c in col.categories]
+    if c.kind == "categorical":
+        lefts = np.arange(len(c.categories)) - 0.4
+        texts = [pc.format_feature_value(feature, v, lang) for v in c.categories]
         ticks = dict(enumerate(texts))
-        for _, mask in subgroups:
-            counts = category_counts(col.values, mask, k)
-            bars.append(_bars(lefts, lefts + 0.8, counts, texts))
-        client_value = col.values[client_index] if client_index is not None else -1
-        client_x = float(client_value) if client_value >= 0 else None
-        value_text = texts[client_value] if client_value >= 0 else t("missing", lang)
+        bars = [_bars(lefts, lefts + 0.8, np.asarray(g.counts, dtype=np.int64), texts) for g in c.subgroups]
     else:
-        edges = bin_edges(pop, feature)
-        uniq = discrete_values(pop, feature)
-        if uniq is not None:
-            texts = [pc.format_feature_value(feature, float(u), lang) for u in uniq]
+        edges = np.asarray(c.edges, dtype=np.float64)
+        if c.values is not None:
+            texts = [pc.format_feature_value(feature, float(u), lang) for u in c.values]
         else:
             texts = [_bar_label(lo, hi, feature, lang) for lo, hi in zip(edges[:-1], edges[1:])]
-        for _, mask in subgroups:
-            counts, _ = histogram(col.values, mask, edges)
-            bars.append(_bars(edges[:-1], edges[1:], counts, texts))
-        v = col.values[client_index] if client_index is not None else np.nan
-        client_x = None if np.isnan(v) else float(np.clip(v, edges[0], edges[-1]))
-        value_text = pc.format_feature_value(feature, None if np.isnan(v) else float(v), lang)
+        bars = [_bars(edges[:-1], edges[1:], np.asarray(g.counts, dtype=np.int64), texts) for g in c.subgroups]
+    value_text = pc.format_feature_value(feature, c.client_value, lang)
     sizes = [int(b["count_total"]) for b in bars]
-    summary = _summary(pop, col, client_index, subgroups, names, label, value_text, lang)
+    summary = _summary(c, names, label, value_text, lang)
     table = {"label": texts}
     for i, b in enumerate(bars):
         table[f"count_{i}"] = b["count"]
@@ -106,7 +84,7 @@ def compare_data(pop: Population, feature: str, group: str, client_index: int | 
     for b in bars:
         del b["count_total"]
     return CompareData(
-        bars=bars, legend=names, client_x=client_x,
+        bars=bars, legend=names, client_x=c.client_x,
         client_text=t("compare.client", lang, value=value_text), summary=summary, table=table,
         ticks=ticks, group_sizes=sizes,
     )
@@ -119,38 +97,28 @@ def _bars(left: np.ndarray, right: np.ndarray, counts: np.ndarray, texts: list[s
             "count": counts.astype(int).tolist(), "label": texts, "count_total": total}
 
 
-def _subgroup_label(pop: Population, key: str, mask: np.ndarray, anchor: int, lang: str) -> str:
+def _subgroup_label(g: Subgroup, lang: str) -> str:
+    key = g.key
     if key == "age_band":
-        band = age_band(pop.age_years[anchor])
+        band = g.age_band
         if band is None:
             return t("subgroup.all", lang)
         return t("subgroup.age_band", lang, lo=band[0], hi=band[1] - 1)
     if key == "similar":
-        return t("subgroup.similar", lang, n=fmt_number(int(mask.sum()), lang))
+        return t("subgroup.similar", lang, n=fmt_number(g.size, lang))
     return t(f"subgroup.{key}", lang)
 
 
-def _summary(pop: Population, col: Any, client_index: int | None, subgroups: list,
-             names: list[str], label: str, value_text: str, lang: str) -> str:
+def _summary(c: Comparison, names: list[str], label: str, value_text: str, lang: str) -> str:
     """One sentence: the client's percentile (numeric) or category share (categorical)."""
-    if client_index is None or bool(col.missing[client_index]):
+    if c.client_value is None:
         return t("compare.missing", lang, feature=label)
-    x = col.values[client_index]
-    pcts, ties, ns = [], [], []
-    for _, mask in subgroups:
-        if col.kind == "categorical":
-            vals = col.values[mask]
-            known = vals[vals >= 0]
-            pcts.append(100.0 * np.count_nonzero(known == x) / known.size if known.size else np.nan)
-            ties.append(0.0)
-        else:
-            below, equal = share_below_equal(col.values[mask], float(x))
-            pcts.append(below)
-            ties.append(equal)
-        ns.append(int(np.count_nonzero(mask)))
+    pcts = [np.nan if g.share_below is None else g.share_below for g in c.subgroups]
+    ties = [g.share_equal or 0.0 for g in c.subgroups]
+    ns = [g.size for g in c.subgroups]
     pct_text = [fmt_number(p, lang, 0) if not np.isnan(p) else t("missing", lang) for p in pcts]
-    suffix = "_cat" if col.kind == "categorical" else ""
-    if len(subgroups) == 2:
+    suffix = "_cat" if c.kind == "categorical" else ""
+    if len(c.subgroups) == 2:
         return t(f"compare.summary{suffix}_two", lang, feature=label, value=value_text,
                  pct_a=pct_text[0], pct_b=pct_text[1])
     text = t(f"compare.summary{suffix}", lang, feature=label, value=value_text, pct=pct_text[0],
@@ -163,15 +131,17 @@ def _summary(pop: Population, col: Any, client_index: int | None, subgroups: lis
 class ComparePanel:
     """Histogram of one feature over a comparison group, the client marked, with a text view."""
 
-    def __init__(self, client: Any, population: Population, lang: str = "fr"):
-        self.client, self.pop = client, population
+    def __init__(self, client: Any, lang: str = "fr", info: PopulationInfo | None = None):
+        self.client = client
+        self.info = info if info is not None else client.population()
+        self.features = {f.name: f for f in self.info.features}
         self.lang = check_lang(lang)
         self.scale = 1.0
-        self.client_index: int | None = None
+        self.client_id: int | None = None
         self.css = pc.new_stylesheet()
         self.sheets = [pc.house_stylesheet(), self.css]
-        options = pc.feature_options(population, self.lang)
-        start = pc.default_features(population, 1)
+        options = pc.feature_options(self.info, self.lang)
+        start = pc.default_features(self.info, 1)
         self.feature = start[0] if start else pc.first_option(options)
         self.group = "all"
 
@@ -223,12 +193,12 @@ class ComparePanel:
 
     # -- public interface
     def set_client(self, client_id: int) -> None:
-        self.client_index = self.pop.row_of(client_id)
+        self.client_id = int(client_id)
         self.refresh()
 
     def set_language(self, lang: str) -> None:
         self.lang = check_lang(lang)
-        self.feature_select.options = pc.feature_options(self.pop, self.lang)
+        self.feature_select.options = pc.feature_options(self.info, self.lang)
         self.group_select.options = self._group_options()
         self._apply_texts()
         self.refresh()
@@ -247,7 +217,7 @@ class ComparePanel:
         self.refresh()
 
     def _on_group(self, _attr: str, _old: Any, new: str) -> None:
-        if new not in GROUPS:
+        if new not in self.info.comparison_groups:
             return
         self.group = new
         self.refresh()
@@ -256,7 +226,7 @@ class ComparePanel:
         """Recompute and copy the data of the current feature, group, client and language."""
         if self.feature is None:
             return
-        data = compare_data(self.pop, self.feature, self.group, self.client_index, self.lang)
+        data = compare_data(self._comparison(), self._label(), self.lang)
         for i, src in enumerate(self.sources):
             src.data = data.bars[i] if i < len(data.bars) else dict(EMPTY_BARS)
         two = len(data.bars) == 2
@@ -267,7 +237,7 @@ class ComparePanel:
         tops = [max(b["top"], default=0.0) for b in data.bars]
         self.figure.y_range.end = max(tops + [1.0]) * 1.12
         xaxis = self.figure.xaxis[0]
-        xaxis.axis_label = self.pop.feature(self.feature).label(self.lang)
+        xaxis.axis_label = self._label()
         # the two tickers are made once: a new model per refresh would make the document
         # re-walk its whole model graph on every click
         if data.ticks:
@@ -294,7 +264,17 @@ class ComparePanel:
 
     # -- texts
     def _group_options(self) -> list[tuple[str, str]]:
-        return [(g, t(f"group.{g}", self.lang)) for g in GROUPS]
+        return [(g, t(f"group.{g}", self.lang)) for g in self.info.comparison_groups]
+
+    def _label(self) -> str:
+        return pc.feature_label(self.features[self.feature], self.lang)
+
+    def _comparison(self) -> Comparison:
+        """The service's comparison; a client it does not know is shown without a marker."""
+        try:
+            return self.client.comparison(self.feature, self.group, self.client_id, self.lang)
+        except UnknownClient:
+            return self.client.comparison(self.feature, self.group, None, self.lang)
 
     def _title_html(self) -> str:
         return pc.heading(2, t("compare.title", self.lang), self.scale)
@@ -314,7 +294,7 @@ class ComparePanel:
     def _table_html(self, two: bool, data: CompareData) -> str:
         """The histogram as a table (inside a native, keyboard-usable <details>)."""
         lang = self.lang
-        info = self.pop.feature(self.feature)
+        info = self.features[self.feature]
         first = t("table.category" if info.kind == "categorical" else "table.bin", lang)
         headers = [first]
         for i in range(2 if two else 1):
@@ -326,7 +306,7 @@ class ComparePanel:
                 cells += [fmt_number(data.table[f"count_{i}"][j], lang),
                           data.table[f"share_{i}"][j]]
             rows.append(cells)
-        caption = f"{info.label(lang)} – {', '.join(data.legend)}"
+        caption = f"{pc.feature_label(info, lang)} – {', '.join(data.legend)}"
         return pc.details(t("table.show", lang), pc.html_table(caption, headers, rows))
 
 

@@ -1,13 +1,17 @@
 """What-if: edit the client's application in a form, re-score, compare "Avant" and "Après".
 
-The form lists the catalogue's editable raw fields (`scoring.text.catalogue.RAW_FIELDS`)
-except protected ones (family situation, children: never offered as a
-recourse), prefilled with the client's values in display units. Each field is
-checked as it changes (number, whole number, range, required, list value) with
-its message next to it; "Recalculer" does nothing but flag the fields while
-one is invalid. Only the fields that differ from the original are sent to
-`client.what_if`, which re-scores a private copy: edits live in this session
-and never reach the shared data, the SHAP cache or another session.
+The form lists the editable fields the scoring service offers
+(`ScoringClient.what_if_form`, from `scoring.service.overrides`) except
+protected ones (family situation, children: never offered as a recourse),
+prefilled with the client's values in display units; under each field a
+hint says what it takes. A field is checked by the service as it changes
+(`ScoringClient.check_overrides`: number, whole number, range, required,
+list value) and its message, naming the field and the value, sits next to
+it; "Recalculer" does nothing but flag the fields while one is invalid. Only
+the fields that differ from the original are sent to `client.what_if` (in
+the raw units the service returned with the check), which re-scores a
+private copy: edits live in this session and never reach the shared data,
+the SHAP cache or another session.
 """
 
 from __future__ import annotations
@@ -16,7 +20,6 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from bokeh.layouts import column, row
 from bokeh.models import (
     Button,
@@ -32,10 +35,14 @@ from bokeh.plotting import figure
 
 from bokeh_app import panels_common as pc
 from bokeh_app.i18n import check_lang, fmt_percent, fmt_signed, t
-from scoring.service.population import Population
-from scoring.service.protocol import Explanation, InvalidOverride
+from scoring.service.protocol import (
+    Explanation,
+    InvalidOverride,
+    OverrideCheck,
+    WhatIfForm,
+)
 
-#: Protected raw fields (by the catalogue's flag on their feature) are left out of the form.
+#: Protected fields (the service flags them) are left out of the form.
 SHOW_PROTECTED_FIELDS = False
 #: Fields per row of the form.
 FIELDS_PER_ROW = 3
@@ -60,48 +67,11 @@ class FieldSpec:
         return self.labels.get(lang) or self.labels.get("fr") or self.name
 
 
-def field_specs() -> list[FieldSpec]:
-    """The catalogue's editable raw fields, protected ones removed (empty without a catalogue)."""
-    try:
-        from scoring.text import catalogue
-    except ImportError:
-        return []
-    out = []
-    for name, spec in catalogue.RAW_FIELDS.items():
-        feature = spec.feature or name
-        entry = catalogue.CATALOGUE.get(feature)
-        if entry is not None and entry.protected and not SHOW_PROTECTED_FIELDS:
-            continue
-        out.append(FieldSpec(name, {"fr": spec.label_fr, "en": spec.label_en}, spec.kind,
-                             spec.minimum, spec.maximum, tuple(spec.categories), spec.required,
-                             feature))
-    return out
-
-
-def display_value(spec: FieldSpec, pop: Population, index: int) -> Any:
-    """The client's current value in the field's display unit (None when missing).
-
-    The feature column named by the catalogue holds it: either the raw value
-    itself (same name; converted with the catalogue's `from_raw`) or a feature
-    already in display units (e.g. EMPLOYMENT_YEARS for DAYS_EMPLOYED).
-    """
-    try:
-        col = pop.column(spec.feature)
-    except KeyError:
-        return None
-    v = col.values[index]
-    if col.kind == "categorical":
-        return None if v < 0 else col.categories[v]
-    if np.isnan(v):
-        return None
-    value: Any = float(v)
-    if spec.feature == spec.name:
-        from scoring.text import catalogue
-
-        value = catalogue.RAW_FIELDS[spec.name].from_raw(value)
-    if value is not None and spec.kind == "int":
-        value = int(round(value))
-    return value
+def field_specs(form: WhatIfForm) -> list[FieldSpec]:
+    """The service's editable fields, protected ones removed."""
+    return [FieldSpec(f.name, dict(f.labels), f.kind, f.minimum, f.maximum, tuple(f.categories),
+                      f.required, f.feature)
+            for f in form.fields if SHOW_PROTECTED_FIELDS or not f.protected]
 
 
 def text_of(value: Any, lang: str) -> str:
@@ -116,45 +86,16 @@ def text_of(value: Any, lang: str) -> str:
     return text.replace(".", ",") if check_lang(lang) == "fr" else text
 
 
-def parse_field(spec: FieldSpec, text: str | None, lang: str) -> tuple[Any, str | None]:
-    """(value in display units, error message or None) for what the advisor typed or chose."""
-    raw = (text or "").strip().replace("\u202f", "").replace("\u00a0", "").replace(" ", "")
-    if raw == EMPTY:
-        return None, (t("field.required", lang) if spec.required else None)
-    if spec.kind == "category":
-        return raw, (None if raw in spec.categories else t("field.choice", lang))
-    try:
-        number = float(raw.replace(",", "."))
-    except ValueError:
-        return None, t("field.number", lang)
-    if not math.isfinite(number):
-        return None, t("field.number", lang)
-    if spec.kind == "int":
-        if not number.is_integer():
-            return None, t("field.integer", lang)
-        number = int(number)
-    if spec.minimum is not None and number < spec.minimum:
-        return number, t("field.min", lang, min=pc.format_feature_value(spec.name, spec.minimum,
-                                                                         lang))
-    if spec.maximum is not None and number > spec.maximum:
-        return number, t("field.max", lang, max=pc.format_feature_value(spec.name, spec.maximum,
-                                                                         lang))
-    return number, None
-
-
-def _display_to_raw(values: dict[str, Any]) -> dict[str, Any]:
-    """Form values are in display units (years of employment); the service takes raw
-    column values (negative days), exactly as the API does."""
-    from scoring.text.catalogue import RAW_FIELDS, display_to_raw
-
-    return display_to_raw({k: v for k, v in values.items() if k in RAW_FIELDS})
-
-
-def _catalogue_errors(raw_values: dict[str, Any], lang: str) -> dict[str, str]:
-    """The catalogue's own check of the raw values (the same rules the API applies)."""
-    from scoring.text.catalogue import validate_overrides
-
-    return dict(validate_overrides(raw_values, lang))
+def field_hint(spec: FieldSpec, lang: str) -> str:
+    """What a field takes, in words, before anything is typed (kind, limits, required)."""
+    required = t("field.required", lang) if spec.required else ""
+    kind = (t("field.choice", lang) if spec.kind == "category"
+            else t("field.integer", lang) if spec.kind == "int" else t("field.number", lang))
+    low = (t("field.min", lang, min=pc.format_feature_value(spec.name, spec.minimum, lang))
+           if spec.minimum is not None else "")
+    high = (t("field.max", lang, max=pc.format_feature_value(spec.name, spec.maximum, lang))
+            if spec.maximum is not None else "")
+    return " ".join(part for part in (kind, low, high, required) if part)
 
 
 def contribution_rows(before: Explanation, after: Explanation, lang: str) -> dict[str, list]:
@@ -192,13 +133,15 @@ def _signed(x: float | None, lang: str) -> str:
 class WhatIfPanel:
     """The what-if form and its before/after comparison, for one session."""
 
-    def __init__(self, client: Any, population: Population, lang: str = "fr"):
-        self.client, self.pop = client, population
+    def __init__(self, client: Any, lang: str = "fr"):
+        self.client = client
         self.lang = check_lang(lang)
         self.scale = 1.0
         self.client_id: int | None = None
-        self.client_index: int | None = None
-        self.specs = field_specs()
+        form = client.what_if_form()  # the fields and their limits; a client's values come later
+        self.threshold = form.threshold
+        self.specs = field_specs(form)
+        self._specs = {spec.name: spec for spec in self.specs}
         self.original: dict[str, Any] = {}
         self.errors: dict[str, str] = {}
         self.result: Any = None  # the last WhatIf shown
@@ -237,9 +180,9 @@ class WhatIfPanel:
                  line_color=pc.TEXT, hatch_pattern="hatch", hatch_color="white", hatch_alpha=0.8)
         fig.text(x="proba", y="y", text="text", source=self.bar_source, x_offset=6,
                  text_baseline="middle", text_color=pc.TEXT)
-        self.threshold_span = Span(location=100 * population.threshold, dimension="height",
+        self.threshold_span = Span(location=100 * self.threshold, dimension="height",
                                    line_color=pc.CLIENT, line_width=2, line_dash="dashed")
-        self.threshold_label = Label(x=100 * population.threshold, y=2, y_units="screen",
+        self.threshold_label = Label(x=100 * self.threshold, y=2, y_units="screen",
                                      x_offset=4, text="", text_color=pc.CLIENT,
                                      background_fill_color="white", background_fill_alpha=0.9)
         fig.add_layout(self.threshold_span)
@@ -259,16 +202,8 @@ class WhatIfPanel:
     def set_client(self, client_id: int) -> None:
         """Load a client: the form shows its values and the "Avant" side its current score."""
         self.client_id = int(client_id)
-        self.client_index = self.pop.row_of(client_id)
-        self.original = {}
-        for spec in self.specs:
-            value = (display_value(spec, self.pop, self.client_index)
-                     if self.client_index is not None else None)
-            # the original is what the form shows, so an untouched field never counts as edited
-            shown = text_of(value, self.lang)
-            parsed, error = parse_field(spec, shown, self.lang)
-            self.original[spec.name] = value if error else parsed
         try:
+            form = self.client.what_if_form(self.client_id)
             self.before = self.client.explanation(self.client_id, lang=self.lang)
         except Exception as exc:  # noqa: BLE001 - unknown client or service down: say so, keep going
             self.client_id, self.before, self.result = None, None, None
@@ -278,6 +213,8 @@ class WhatIfPanel:
             self.bar_source.data = {k: [] for k in self.bar_source.data}
             self._show_contributions({"factor": [], "before": [], "after": [], "change": []})
             return
+        defaults = {f.name: f.default for f in form.fields}
+        self.original = {spec.name: defaults.get(spec.name) for spec in self.specs}
         self.reset()
 
     def set_language(self, lang: str) -> None:
@@ -305,57 +242,51 @@ class WhatIfPanel:
         """Back to the client's original values and score; nothing edited remains."""
         for spec in self.specs:
             self.inputs[spec.name].value = text_of(self.original.get(spec.name), self.lang)
-        self.errors = {}
-        for div in self.messages.values():
-            div.text = ""
+        self._show_errors({})
         self.result = None
         self.status.text = self._status(t("whatif.pending", self.lang))
         self._show_before_only()
 
-    def current_values(self) -> tuple[dict[str, Any], dict[str, str]]:
-        """(parsed values, per-field errors) of the whole form; see `_check`."""
-        values, errors = {}, {}
-        for spec in self.specs:
-            value, error = self._check(spec, self.inputs[spec.name].value)
-            values[spec.name] = value
-            if error:
-                errors[spec.name] = error
-        return values, errors
+    def edited_texts(self) -> dict[str, str]:
+        """What the advisor typed in the fields that no longer show the client's recorded value
+        (a missing or unusual recorded value left as it is is not the advisor's input)."""
+        return {spec.name: self.inputs[spec.name].value for spec in self.specs
+                if (self.inputs[spec.name].value or "").strip() != text_of(self.original.get(spec.name), self.lang)}
 
-    def _check(self, spec: FieldSpec, text: str | None) -> tuple[Any, str | None]:
-        """Parse one field. A field left at the client's recorded value is never an error
-        (a missing or unusual recorded value is not the advisor's input)."""
-        value, error = parse_field(spec, text, self.lang)
-        if error and (text or "").strip() == text_of(self.original.get(spec.name), self.lang):
-            return self.original.get(spec.name), None
-        return value, error
+    def check(self) -> OverrideCheck:
+        """The service's check of the edited fields (display units): valid values in both units,
+        a message per invalid field."""
+        texts = self.edited_texts()
+        if not texts:
+            return OverrideCheck(raw={}, display={}, errors={})
+        return self.client.check_overrides(texts, self.lang, "display")
 
     def overrides(self) -> dict[str, Any]:
-        """The fields that differ from the client's original values."""
-        values, _ = self.current_values()
-        return {k: v for k, v in values.items() if not _same(v, self.original.get(k))}
+        """The valid edited fields whose value differs from the client's (display units)."""
+        return {k: v for k, v in self.check().display.items() if not _same(v, self.original.get(k))}
 
     def recompute(self) -> None:
-        """Re-score with the edited fields, unless one is invalid (then nothing is called)."""
+        """Re-score with the edited fields, unless one is invalid (then nothing is scored)."""
         if self.client_id is None:
             return
-        values, errors = self.current_values()
-        changed = {k: v for k, v in values.items() if not _same(v, self.original.get(k))}
-        raw_changed = _display_to_raw(changed) if not errors else {}
-        if not errors:
-            errors = {k: v for k, v in _catalogue_errors(raw_changed, self.lang).items()
-                      if k in self.inputs}
+        try:
+            check = self.check()
+        except Exception as exc:  # noqa: BLE001 - service down: the advisor sees why
+            self.status.text = self._status(t("whatif.error", self.lang, message=str(exc)), alert=True)
+            return
+        errors = {k: v for k, v in check.errors.items() if k in self.inputs}
         self._show_errors(errors)
         if errors:
             self.status.text = self._status(t("whatif.invalid", self.lang), alert=True)
             return
+        changed = {k: check.raw[k] for k, v in check.display.items() if not _same(v, self.original.get(k))}
         if not changed:
             self.result = None
             self._show_before_only()
             self.status.text = self._status(t("whatif.no_change", self.lang))
             return
         try:
-            result = self.client.what_if(self.client_id, raw_changed, lang=self.lang)
+            result = self.client.what_if(self.client_id, changed, lang=self.lang)
         except InvalidOverride as exc:
             self._show_errors({k: v for k, v in exc.errors.items() if k in self.inputs})
             self.status.text = self._status(t("whatif.invalid", self.lang) + " "
@@ -371,27 +302,41 @@ class WhatIfPanel:
     # -- internals
     def _make_on_field(self, spec: FieldSpec):
         def on_change(_attr: str, _old: Any, new: str) -> None:
-            self._show_field_error(spec.name, self._check(spec, new)[1])
+            self._show_field_error(spec.name, self._field_errors({spec.name: new}).get(spec.name))
         return on_change
 
+    def _field_errors(self, texts: dict[str, str]) -> dict[str, str]:
+        """The service's messages for these fields (an untouched field is never an error)."""
+        edited = {k: v for k, v in texts.items()
+                  if (v or "").strip() != text_of(self.original.get(k), self.lang)}
+        if not edited:
+            return {}
+        try:
+            return self.client.check_overrides(edited, self.lang, "display").errors
+        except Exception:  # noqa: BLE001 - no live check without the service; "Recalculer" says why
+            return {}
+
     def _revalidate_all(self) -> None:
-        for spec in self.specs:
-            value = self.inputs[spec.name].value
-            if self.messages[spec.name].text:
-                self._show_field_error(spec.name, self._check(spec, value)[1])
+        """Messages again in the current language, for the fields that show one."""
+        flagged = {name: self.inputs[name].value for name in self.errors}
+        errors = self._field_errors(flagged)
+        for name in self.inputs:
+            self._show_field_error(name, errors.get(name) if name in flagged else None)
 
     def _show_errors(self, errors: dict[str, str]) -> None:
         for name in self.inputs:
             self._show_field_error(name, errors.get(name))
 
     def _show_field_error(self, name: str, error: str | None) -> None:
+        """The field's message (an alert), or else its hint."""
         if error:
             self.errors[name] = error
             self.messages[name].text = (f"<span role='alert' style='color:{pc.REFUSED};"
                                         f"font-weight:bold'>⚠ {_esc(error)}</span>")
         else:
             self.errors.pop(name, None)
-            self.messages[name].text = ""
+            hint = field_hint(self._specs[name], self.lang)
+            self.messages[name].text = f"<span style='color:{pc.NEUTRAL}'>{_esc(hint)}</span>"
 
     def _decision(self, refused: bool) -> str:
         return (f"{ICON_REFUSED} {t('whatif.refused', self.lang)}" if refused
@@ -491,7 +436,10 @@ class WhatIfPanel:
         self.recompute_button.label = t("whatif.recompute", lang)
         self.reset_button.label = t("whatif.reset", lang)
         self.bars.xaxis[0].axis_label = t("whatif.bar_label", lang)
-        self.threshold_label.text = f"{t('whatif.threshold', lang)} {fmt_percent(self.pop.threshold, lang)}"
+        self.threshold_label.text = f"{t('whatif.threshold', lang)} {fmt_percent(self.threshold, lang)}"
+        for name in self.inputs:  # hints in the current language (messages: see _revalidate_all)
+            if name not in self.errors:
+                self._show_field_error(name, None)
 
 
 def _retype(text: str, lang: str) -> str:

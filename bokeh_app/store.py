@@ -3,7 +3,10 @@
 Like Bokeh's `stocks` example, heavy data (the scoring client with its model,
 feature table and SHAP cache, and the index of client numbers) is built on
 first use and reused by every session. Sessions only read it; the id index is
-a read-only NumPy array.
+a read-only NumPy array. The dashboard reaches scoring only through the
+client: the population sections' data (distributions, scatter sample,
+selection summaries, what-if form) come from it too, so with an HTTP client
+no artefact is needed on the dashboard's machine.
 
 Which client: `SCORING_API_URL` set -> `HttpClient(url)`; otherwise
 `InProcessClient(Paths(SCORING_DATA_DIR, SCORING_CACHE_DIR))`. Tests inject
@@ -21,8 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from scoring.paths import Paths
-from scoring.service.population import Population
-from scoring.service.protocol import ScoringClient
+from scoring.service.protocol import PopulationInfo, ScoringClient
 
 log = logging.getLogger("scoring.dashboard")
 
@@ -88,23 +90,18 @@ class Shared:
 
     client: ScoringClient
     index: ClientIndex
-    #: Every client's features and score for the comparison panels (None: not available).
-    population: Population | None = None
+    #: What the population sections can compare, as the client serves it (None: it cannot).
+    population: PopulationInfo | None = None
 
 
-def population_for(client: ScoringClient) -> Population | None:
-    """The population behind the comparison panels, read from the client's own store when it
-    has one (no second copy of the feature table), else from the artefacts on disk.
-
-    Without it the dashboard still explains one client; the panels are left out.
-    """
-    store = getattr(client, "store", None)
+def population_of(client: ScoringClient) -> PopulationInfo | None:
+    """The client's population feature list, or None when it cannot serve population data
+    (an older API, a failing service): the dashboard still explains one client, the
+    population sections are left out."""
     try:
-        if store is not None:
-            return Population.from_store(store)
-        return Population.from_paths(paths_from_env())
-    except Exception as exc:  # noqa: BLE001 - a missing population only hides the panels
-        log.warning("comparison panels disabled: %s", exc)
+        return client.population()
+    except Exception as exc:  # noqa: BLE001 - no population data only hides the sections
+        log.warning("population sections disabled: %s", exc)
         return None
 
 
@@ -129,5 +126,5 @@ def shared() -> Shared:
             if _shared is None:
                 client = _factory()
                 _shared = Shared(client=client, index=ClientIndex(client.client_ids()),
-                                 population=population_for(client))
+                                 population=population_of(client))
     return _shared

@@ -2,24 +2,38 @@
 
 It returns the real service dataclasses and follows scoring.model.decision, so the
 dashboard cannot tell it from the in-process client; it also counts calls and
-can be told to fail, which the real client cannot.
+can be told to fail, which the real client cannot. Its population data (the
+protocol's population sections) come from the real query functions over a
+population built from its own values.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
+from functools import cached_property
 from typing import Any
 
 import numpy as np
+import polars as pl
 
 from scoring.model.decision import is_refused, risk_level
+from scoring.service import overrides
+from scoring.service import population_queries as queries
+from scoring.service.population import Population
 from scoring.service.protocol import (
+    Comparison,
     Contribution,
     Explanation,
     GlobalImportance,
+    OverrideCheck,
+    PopulationInfo,
+    ScatterSample,
     Score,
+    Selection,
     UnknownClient,
     WhatIf,
+    WhatIfForm,
 )
 
 FEATURES = [
@@ -127,3 +141,39 @@ class FakeClient:
     def what_if(self, client_id: int, overrides: dict[str, Any], top: int = 10, lang: str = "fr") -> WhatIf:
         before = self.explanation(client_id, top, lang)
         return WhatIf(before=before, after=before, overrides=dict(overrides))
+
+    # population sections ---------------------------------------------------------------------
+    @cached_property
+    def _population(self) -> Population:
+        n = len(self.ids)
+        frame = pl.DataFrame({"SK_ID_CURR": self.ids, "TARGET": [i % 2 for i in range(n)],
+                              "SAMPLE": ["train"] * n, "CODE_GENDER": ["F", "M"] * (n // 2) + ["F"] * (n % 2)})
+        frame = frame.with_columns(
+            pl.Series(name, self.values[:, j].astype(float)) for j, (name, _fr, _en) in enumerate(FEATURES))
+        proba = 1.0 / (1.0 + np.exp(-(self.base + self.shap.sum(axis=1))))
+        return Population.from_frame(frame, proba, self.threshold,
+                                     importance=[f for f, _ in sorted(self.global_rank.items(),
+                                                                      key=lambda kv: kv[1][0])])
+
+    def population(self) -> PopulationInfo:
+        return queries.population_info(self._population)
+
+    def comparison(self, feature: str, group: str = "all", client_id: int | None = None,
+                   lang: str = "fr") -> Comparison:
+        return queries.comparison(self._population, feature, group, client_id, lang)
+
+    def scatter(self, x: str, y: str, client_id: int | None = None, max_points: int = 20_000,
+                lang: str = "fr") -> ScatterSample:
+        return queries.scatter(self._population, x, y, client_id, max_points, lang)
+
+    def selection(self, x: str | None = None, y: str | None = None, region: Mapping[str, Any] | None = None,
+                  client_ids: Sequence[int] | None = None, lang: str = "fr") -> Selection:
+        return queries.selection(self._population, x, y, region, client_ids, lang)
+
+    def what_if_form(self, client_id: int | None = None) -> WhatIfForm:
+        record = {} if client_id is None else {"AMT_CREDIT": 1000.0 * float(self.values[self._row(client_id), 2])}
+        # (only the credit amount is known to this fake; the other fields start empty)
+        return WhatIfForm(client_id, self.threshold, overrides.form_fields(record))
+
+    def check_overrides(self, values: dict[str, Any], lang: str = "fr", units: str = "display") -> OverrideCheck:
+        return overrides.check(values, lang, units=units)

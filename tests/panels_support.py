@@ -2,25 +2,39 @@
 
 The fake client scores with a small, explicit logistic formula over the same
 feature columns the population holds, so a what-if on income or credit moves
-the probability in a known direction, and every call is recorded.
+the probability in a known direction, and every what-if is recorded. Its
+population sections and what-if form come from the real service functions
+(`scoring.service.population_queries`, `scoring.service.overrides`) over the
+constructed population, exactly as the in-process client computes them.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import polars as pl
 
+from scoring.model.decision import refused
+from scoring.service import overrides as override_rules
+from scoring.service import population_queries as queries
 from scoring.service.population import Population
 from scoring.service.protocol import (
+    Comparison,
     Contribution,
     Explanation,
     InvalidOverride,
+    OverrideCheck,
+    PopulationInfo,
+    ScatterSample,
     Score,
+    Selection,
+    UnknownClient,
     WhatIf,
+    WhatIfForm,
 )
 
 THRESHOLD = 0.3
@@ -60,14 +74,20 @@ def logistic_proba(credit: np.ndarray, income: np.ndarray, ext: np.ndarray) -> n
     return 1.0 / (1.0 + np.exp(-z))
 
 
-def make_population(n: int = 2000, seed: int = 3) -> tuple[Population, pl.DataFrame]:
-    frame = make_frame(n, seed)
+IMPORTANCE = ["EXT_SOURCE_2", "AMT_CREDIT", "AMT_INCOME_TOTAL", "AGE_YEARS",
+              "EMPLOYMENT_YEARS", "CNT_CHILDREN", "NAME_CONTRACT_TYPE", "FLAG_OWN_CAR", "CODE_GENDER"]
+
+
+def population_of(frame: pl.DataFrame) -> Population:
+    """The population of a constructed frame, scored by the fake model."""
     proba = logistic_proba(frame["AMT_CREDIT"].to_numpy(), frame["AMT_INCOME_TOTAL"].to_numpy(),
                            frame["EXT_SOURCE_2"].to_numpy())
-    importance = ["EXT_SOURCE_2", "AMT_CREDIT", "AMT_INCOME_TOTAL", "AGE_YEARS",
-                  "EMPLOYMENT_YEARS", "CNT_CHILDREN", "NAME_CONTRACT_TYPE", "FLAG_OWN_CAR",
-                  "CODE_GENDER"]
-    return Population.from_frame(frame, proba, THRESHOLD, importance=importance), frame
+    return Population.from_frame(frame, proba, THRESHOLD, importance=IMPORTANCE)
+
+
+def make_population(n: int = 2000, seed: int = 3) -> tuple[Population, pl.DataFrame]:
+    frame = make_frame(n, seed)
+    return population_of(frame), frame
 
 
 @dataclass
@@ -76,6 +96,11 @@ class FakeClient:
 
     frame: pl.DataFrame
     calls: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    pop: Population | None = None  # built from the frame when not given
+
+    def __post_init__(self) -> None:
+        if self.pop is None:
+            self.pop = population_of(self.frame)
 
     def _row(self, client_id: int) -> dict[str, Any]:
         rows = self.frame.filter(pl.col("SK_ID_CURR") == client_id)
@@ -97,7 +122,7 @@ class FakeClient:
         ext = row["EXT_SOURCE_2"]
         ext_v = 0.5 if ext is None or (isinstance(ext, float) and math.isnan(ext)) else ext
         p = float(logistic_proba(np.array([credit]), np.array([income]), np.array([ext_v]))[0])
-        score = Score(client_id, p, THRESHOLD, p >= THRESHOLD, 3, "fake")
+        score = Score(client_id, p, THRESHOLD, refused(p, THRESHOLD), 3, "fake")
         shap = {"AMT_CREDIT": 0.5 * math.log(credit), "AMT_INCOME_TOTAL": -0.5 * math.log(income),
                 "EXT_SOURCE_2": -2.0 * (ext_v - 0.5)}
         contribs = [Contribution(k, k, row[k], str(row[k]), v)
@@ -121,3 +146,36 @@ class FakeClient:
         before = self._explain(row, client_id, top)
         after = self._explain(row | overrides, client_id, top)
         return WhatIf(before, after, dict(overrides))
+
+    # population sections and the what-if form, as the in-process client computes them
+    def population(self) -> PopulationInfo:
+        return queries.population_info(self.pop)
+
+    def comparison(self, feature: str, group: str = "all", client_id: int | None = None,
+                   lang: str = "fr") -> Comparison:
+        return queries.comparison(self.pop, feature, group, client_id, lang)
+
+    def scatter(self, x: str, y: str, client_id: int | None = None, max_points: int = 20_000,
+                lang: str = "fr") -> ScatterSample:
+        return queries.scatter(self.pop, x, y, client_id, max_points, lang)
+
+    def selection(self, x: str | None = None, y: str | None = None, region: Mapping[str, Any] | None = None,
+                  client_ids: Sequence[int] | None = None, lang: str = "fr") -> Selection:
+        return queries.selection(self.pop, x, y, region, client_ids, lang)
+
+    def what_if_form(self, client_id: int | None = None) -> WhatIfForm:
+        """The real form fields; the client's raw record rebuilt from the frame's display values."""
+        record: dict[str, Any] = {}
+        if client_id is not None:
+            try:
+                row = self._row(client_id)
+            except KeyError:
+                raise UnknownClient(f"client {client_id} inconnu") from None
+            shown = {k: row[k] for k in override_rules.fields() if k in row}
+            if row.get("EMPLOYMENT_YEARS") is not None:
+                shown["DAYS_EMPLOYED"] = row["EMPLOYMENT_YEARS"]
+            record = override_rules.to_raw(shown)
+        return WhatIfForm(client_id, THRESHOLD, override_rules.form_fields(record))
+
+    def check_overrides(self, values: dict[str, Any], lang: str = "fr", units: str = "display") -> OverrideCheck:
+        return override_rules.check(values, lang, units=units)

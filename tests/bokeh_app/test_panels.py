@@ -15,8 +15,9 @@ from bokeh_app.palette import contrast_ratio
 from bokeh_app.panels_compare import ComparePanel
 from bokeh_app.panels_scatter import ScatterPanel
 from bokeh_app.panels_whatif import WhatIfPanel
+from scoring.service import population_queries as queries
 from scoring.service.population import Population, percentile_of, selection_summary
-from tests.panels_support import FakeClient, make_population
+from tests.panels_support import FakeClient, make_population, population_of
 
 CLIENT = 100_011
 
@@ -29,7 +30,17 @@ def world() -> tuple[Population, object]:
 
 @pytest.fixture()
 def client(world) -> FakeClient:
-    return FakeClient(world[1])
+    return FakeClient(world[1], pop=world[0])
+
+
+def _summary(pop: Population, rows) -> dict:
+    """What the brushing view shows for these rows: selection_summary, None for no data."""
+    return {k: None if isinstance(v, float) and np.isnan(v) else v
+            for k, v in selection_summary(pop, np.asarray(rows)).items()}
+
+
+def _rows(pop: Population, ids) -> np.ndarray:
+    return np.asarray([pop.index_of(int(i)) for i in ids], dtype=np.int64)
 
 
 def _text(html: str) -> str:
@@ -56,10 +67,9 @@ def test_panel_colours_reach_contrast_4_5():
 
 
 def test_panels_serialise_into_a_document(world, client):
-    pop, _ = world
     doc = Document()
     for cls in (ComparePanel, ScatterPanel, WhatIfPanel):
-        panel = cls(client, pop)
+        panel = cls(client)
         panel.set_client(CLIENT)
         doc.add_root(panel.layout)
     assert len(doc.roots) == 3
@@ -69,7 +79,7 @@ def test_panels_serialise_into_a_document(world, client):
 # ---------------------------------------------------------------- compared with others
 def test_compare_feature_change_histogram_and_percentile(world, client):
     pop, frame = world
-    panel = ComparePanel(client, pop)
+    panel = ComparePanel(client)
     panel.set_client(CLIENT)
     panel.feature_select.value = "AMT_INCOME_TOTAL"
     values = frame["AMT_INCOME_TOTAL"].to_numpy()
@@ -94,7 +104,7 @@ def test_compare_feature_change_histogram_and_percentile(world, client):
 
 def test_compare_group_change_same_gender_and_granted_refused(world, client):
     pop, frame = world
-    panel = ComparePanel(client, pop)
+    panel = ComparePanel(client)
     panel.set_client(CLIENT)
     panel.feature_select.value = "EXT_SOURCE_2"
     i = pop.index_of(CLIENT)
@@ -122,7 +132,7 @@ def test_compare_group_change_same_gender_and_granted_refused(world, client):
 
 def test_compare_categorical_feature_and_language(world, client):
     pop, frame = world
-    panel = ComparePanel(client, pop)
+    panel = ComparePanel(client)
     panel.set_client(CLIENT)
     panel.feature_select.value = "NAME_CONTRACT_TYPE"
     i = pop.index_of(CLIENT)
@@ -153,17 +163,16 @@ def test_compare_percentile_on_a_constructed_population(client):
         "AMT_CREDIT": np.arange(1.0, n + 1),
     })
     pop = Population.from_frame(frame, np.linspace(0, 1, n), 0.5, importance=["AMT_CREDIT"])
-    data = compare_data(pop, "AMT_CREDIT", "all", 49, "en")
+    data = compare_data(queries.comparison(pop, "AMT_CREDIT", "all", 50), "Credit amount", "en")
     assert "higher value than 49% of the clients" in data.summary
     assert percentile_of(pop.column("AMT_CREDIT").values, 50.0) == 49.5
-    two = compare_data(pop, "AMT_CREDIT", "granted_refused", 49, "en")
+    two = compare_data(queries.comparison(pop, "AMT_CREDIT", "granted_refused", 50), "Credit amount", "en")
     # granted = proba < 0.5 = the first 50 clients: the client (50) is above 49 of them
     assert "98% of granted credits and 0% of refused credits" in two.summary
 
 
 def test_compare_text_scale(world, client):
-    pop, _ = world
-    panel = ComparePanel(client, pop)
+    panel = ComparePanel(client)
     panel.set_text_scale(2.0)
     assert panel.figure.xaxis[0].axis_label_text_font_size == f"{2 * pc.AXIS_FONT / 16:g}rem"
     assert f"--bokeh-font-size: {2 * pc.BASE_FONT / 16:g}rem" in panel.css.css
@@ -172,8 +181,7 @@ def test_compare_text_scale(world, client):
 
 
 def test_scatter_and_whatif_text_scale(world, client):
-    pop, _ = world
-    scatter, whatif = ScatterPanel(client, pop, max_points=300), WhatIfPanel(client, pop)
+    scatter, whatif = ScatterPanel(client, max_points=300), WhatIfPanel(client)
     whatif.set_client(CLIENT)
     base = (scatter.figure.height, scatter.hist.height, whatif.bars.height)
     for panel in (scatter, whatif):
@@ -189,30 +197,30 @@ def test_scatter_and_whatif_text_scale(world, client):
 # ---------------------------------------------------------------- scatter and brushing
 def test_scatter_sample_client_star_and_axes(world, client):
     pop, _ = world
-    panel = ScatterPanel(client, pop, max_points=400)
+    panel = ScatterPanel(client, max_points=400)
     panel.set_client(CLIENT)
     assert panel.figure.output_backend == "webgl"
     assert panel.points_sent <= 401
     i = pop.index_of(CLIENT)
-    assert i in panel.sample_rows
+    assert CLIENT in panel.sample_ids
     x = pop.column(panel.x_name).values[i]
     assert panel.client_source.data["x"] == [pytest.approx(x)]
     assert panel.star.glyph.marker == "star" and panel.star.glyph.line_color == "#000000"
     panel.y_select.value = "AMT_INCOME_TOTAL"
     assert np.allclose(panel.source.data["y"], pop.column("AMT_INCOME_TOTAL").values[
-        panel.sample_rows])
+        _rows(pop, panel.sample_ids)])
     assert "Revenu annuel" in panel.figure.yaxis[0].axis_label
 
 
 def test_brushing_summary_equals_numpy_and_clear_restores(world, client):
-    pop, frame = world
-    panel = ScatterPanel(client, pop, max_points=400)
+    pop, _ = world
+    panel = ScatterPanel(client, max_points=400)
     panel.set_client(CLIENT)
     everyone = _text(panel.brush_summary.text)
     sel = list(range(0, 120, 3))
     panel.source.selected.indices = sel
-    rows = panel.sample_rows[sel]
-    expected = selection_summary(pop, rows)
+    rows = _rows(pop, panel.sample_ids[sel])
+    expected = _summary(pop, rows)
     assert panel.brush.summary == expected
     train = pop.is_train[rows]
     assert expected["default_rate"] == pytest.approx(pop.target[rows][train].mean())
@@ -228,7 +236,7 @@ def test_brushing_summary_equals_numpy_and_clear_restores(world, client):
 
 def test_box_geometry_summarises_every_population_client_inside(world, client):
     pop, _ = world
-    panel = ScatterPanel(client, pop, max_points=300)
+    panel = ScatterPanel(client, max_points=300)
     panel.set_client(CLIENT)
     xs, ys = pop.column(panel.x_name).values, pop.column(panel.y_name).values
     box = {"type": "rect", "x0": float(np.nanquantile(xs, 0.2)), "x1": float(np.nanquantile(xs, 0.7)),
@@ -243,7 +251,7 @@ def test_box_geometry_summarises_every_population_client_inside(world, client):
     inside = np.flatnonzero((xs >= box["x0"]) & (xs <= box["x1"]) & (ys >= box["y0"])
                             & (ys <= box["y1"]))
     assert inside.size > in_sample.size
-    assert panel.brush.summary == selection_summary(pop, inside)
+    assert panel.brush.summary == _summary(pop, inside)
     # a geometry that does not match the selection (Shift-append) keeps the sample summary
     panel.source.selected.indices = in_sample[: len(in_sample) // 2].tolist()
     panel._on_geometry(SelectionGeometry(panel.figure, geometry=box, final=True))
@@ -252,21 +260,21 @@ def test_box_geometry_summarises_every_population_client_inside(world, client):
 
 def test_keyboard_box_selection_matches_numpy(world, client):
     pop, _ = world
-    panel = ScatterPanel(client, pop, max_points=300)
+    panel = ScatterPanel(client, max_points=300)
     panel.set_client(CLIENT)
     xs, ys = pop.column(panel.x_name).values, pop.column(panel.y_name).values
     assert _number(panel.bounds["x0"].value) <= np.nanquantile(xs, 0.01)
     panel.bounds["x0"].value = "abc"
     panel.apply_bounds()
     assert "Saisissez un nombre" in panel.bounds_message.text
-    assert panel.selected_rows is None  # nothing selected while a bound is not a number
+    assert not panel.has_selection  # nothing selected while a bound is not a number
     x0, x1 = np.nanquantile(xs, [0.1, 0.5])
     y0, y1 = np.nanquantile(ys, [0.3, 0.9])
     for key, v in (("x0", x0), ("x1", x1), ("y0", y0), ("y1", y1)):
         panel.bounds[key].value = repr(float(v)).replace(".", ",")
     panel.apply_bounds()
     inside = np.flatnonzero((xs >= x0) & (xs <= x1) & (ys >= y0) & (ys <= y1))
-    assert panel.brush.summary == selection_summary(pop, inside)
+    assert panel.brush.summary == _summary(pop, inside)
     sx = np.asarray(panel.source.data["x"])
     assert all(x0 <= sx[i] <= x1 for i in panel.source.selected.indices)  # highlighted points
     assert panel.selection_source == "geometry" and panel.bounds_message.text == ""
@@ -274,7 +282,7 @@ def test_keyboard_box_selection_matches_numpy(world, client):
 
 def test_scatter_language_and_isolation_between_sessions(world, client):
     pop, _ = world
-    a, b = ScatterPanel(client, pop, max_points=300), ScatterPanel(client, pop, max_points=300)
+    a, b = ScatterPanel(client, max_points=300), ScatterPanel(client, max_points=300)
     a.set_client(CLIENT)
     b.set_client(CLIENT)
     a.source.selected.indices = [1, 2, 3]
@@ -286,13 +294,13 @@ def test_scatter_language_and_isolation_between_sessions(world, client):
 
 # ---------------------------------------------------------------- what-if
 def _whatif(world, client) -> WhatIfPanel:
-    panel = WhatIfPanel(client, world[0])
+    panel = WhatIfPanel(client)
     panel.set_client(CLIENT)
     return panel
 
 
 def test_whatif_prefills_editable_fields_but_not_protected_ones(world, client):
-    pop, frame = world
+    frame = world[1]
     panel = _whatif(world, client)
     assert "AMT_CREDIT" in panel.inputs and "DAYS_EMPLOYED" in panel.inputs
     assert "CNT_CHILDREN" not in panel.inputs and "NAME_FAMILY_STATUS" not in panel.inputs
@@ -304,16 +312,18 @@ def test_whatif_prefills_editable_fields_but_not_protected_ones(world, client):
 
 
 @pytest.mark.parametrize("field,text,message", [
-    ("AMT_CREDIT", "douze", "Saisissez un nombre."),
-    ("AMT_CREDIT", "10", "au moins"),
-    ("DAYS_EMPLOYED", "99", "au plus"),
+    ("AMT_CREDIT", "douze", "Montant du crédit : nombre attendu (reçu : « douze »)"),
+    ("AMT_CREDIT", "10", "Montant du crédit : 10\u202f€ hors limites"),
+    ("DAYS_EMPLOYED", "99", "99 ans hors limites, doit être compris entre 0 an et 60 ans"),
 ])
 def test_whatif_invalid_input_changes_nothing(world, client, field, text, message):
     panel = _whatif(world, client)
     before = (dict(panel.bar_source.data), dict(panel.contrib_data),
               panel.before_div.text, panel.after_div.text)
+    assert "role='alert'" not in panel.messages[field].text  # a hint until something is typed
     panel.inputs[field].value = text
-    assert message in panel.messages[field].text  # the message sits next to the field
+    assert message in panel.messages[field].text  # the service's message sits next to the field
+    assert "role='alert'" in panel.messages[field].text
     panel.recompute()
     assert client.calls == []  # what_if never called
     assert (dict(panel.bar_source.data), dict(panel.contrib_data),
@@ -322,7 +332,7 @@ def test_whatif_invalid_input_changes_nothing(world, client, field, text, messag
 
 
 def test_whatif_unknown_client_is_reported_not_raised(world, client):
-    panel = WhatIfPanel(client, world[0])
+    panel = WhatIfPanel(client)
     panel.set_client(1)  # the fake client raises KeyError
     assert panel.client_id is None and "échoué" in panel.status.text
     panel.recompute()
@@ -337,9 +347,9 @@ def test_whatif_untouched_fields_are_never_sent(client):
 
     pop, frame = make_population(n=300, seed=4)
     frame = frame.with_columns(pl.lit(24.364134).alias("EMPLOYMENT_YEARS"))
-    pop = Population.from_frame(frame, pop.proba, pop.threshold, importance=list(pop.importance))
-    fake = FakeClient(frame)
-    panel = WhatIfPanel(fake, pop)
+    pop = population_of(frame)
+    fake = FakeClient(frame, pop=pop)
+    panel = WhatIfPanel(fake)
     panel.set_client(int(pop.ids[3]))
     assert panel.inputs["DAYS_EMPLOYED"].value == "24,36"
     assert panel.overrides() == {}
@@ -359,18 +369,19 @@ def test_whatif_required_field_emptied_is_flagged(world, client):
                 and panel.original.get(s.name) is not None]
     assert required or optional
     for name in required:
+        assert "Champ obligatoire." in panel.messages[name].text  # said before anything is typed
         panel.inputs[name].value = ""
-        assert "obligatoire" in panel.messages[name].text
+        assert "une valeur est obligatoire" in panel.messages[name].text
+        assert "role='alert'" in panel.messages[name].text
     for name in optional:
         panel.inputs[name].value = ""
-        assert panel.messages[name].text == ""
+        assert "role='alert'" not in panel.messages[name].text
     if required:
         panel.recompute()
         assert client.calls == []
 
 
 def test_whatif_recompute_changes_score_and_reset_restores(world, client):
-    pop, _ = world
     panel = _whatif(world, client)
     original = dict(panel.bar_source.data)
     credit = _number(panel.inputs["AMT_CREDIT"].value)
@@ -410,8 +421,8 @@ def test_whatif_sessions_are_isolated_and_shared_arrays_unchanged(world):
     pop, frame = world
     snapshot = {k: getattr(pop, k).copy() for k in ("proba", "refused", "target")}
     credit = pop.column("AMT_CREDIT").values.copy()
-    c1, c2 = FakeClient(frame), FakeClient(frame)
-    a, b = WhatIfPanel(c1, pop), WhatIfPanel(c2, pop)
+    c1, c2 = FakeClient(frame, pop=pop), FakeClient(frame, pop=pop)
+    a, b = WhatIfPanel(c1), WhatIfPanel(c2)
     a.set_client(CLIENT)
     b.set_client(CLIENT)
     a.inputs["AMT_CREDIT"].value = "5000000"
@@ -429,31 +440,32 @@ def test_whatif_sessions_are_isolated_and_shared_arrays_unchanged(world):
 
 # ---------------------------------------------------------------- on a real small run
 def test_panels_on_a_real_run(small_run, tmp_path):
-    """Population from the SHAP store, real InProcessClient what-if (log kept in tmp_path)."""
+    """Every panel through the real InProcessClient: its population is its own store's, its
+    what-if re-scores a copy (log kept in tmp_path)."""
     from scoring.service.inprocess import InProcessClient
     from scoring.service.prediction_log import PredictionLog
 
     client = InProcessClient(small_run, prediction_log=PredictionLog(tmp_path / "log.sqlite"))
     try:
-        pop = Population.from_store(client.store)
+        pop = client._population()  # what the service computes from (read-only, shared)
         assert pop.ids.tolist() == client.store.client_ids().tolist()
-        assert pop.threshold == client.store.threshold
+        assert pop.threshold == client.store.threshold == client.population().threshold
         ids = [int(pop.ids[i]) for i in (0, 7, pop.n - 1)]
         for cid in ids:
             assert pop.proba[pop.index_of(cid)] == pytest.approx(client.score(cid).probability)
         features = client.store.features
         snapshot = pop.proba.copy()
-        compare = ComparePanel(client, pop)
+        compare = ComparePanel(client)
         compare.set_client(ids[1])
         name = compare.feature
         assert sum(compare.sources[0].data["count"]) == features[name].drop_nulls().len() - (
             features[name].is_nan().sum() if features[name].dtype.is_float() else 0)
         compare.group_select.value = "similar"
         assert "500" in _text(compare.summary.text) or "similaires" in _text(compare.summary.text)
-        scatter = ScatterPanel(client, pop)
+        scatter = ScatterPanel(client)
         scatter.set_client(ids[1])
-        assert pop.index_of(ids[1]) in scatter.sample_rows
-        panel = WhatIfPanel(client, pop)
+        assert ids[1] in scatter.sample_ids
+        panel = WhatIfPanel(client)
         panel.set_client(ids[1])
         assert panel.overrides() == {}  # untouched fields (rounded for display) are never sent
         credit = features["AMT_CREDIT"][pop.index_of(ids[1])]
@@ -482,11 +494,10 @@ def test_years_of_employment_edit_reaches_the_real_service_in_raw_days(small_run
     log = PredictionLog(tmp_path / "log.sqlite")
     client = InProcessClient(small_run, prediction_log=log)
     try:
-        pop = Population.from_store(client.store)
         years = client.store.features["EMPLOYMENT_YEARS"].to_numpy()
         row = int(np.flatnonzero(np.isfinite(years) & (years > 1))[0])
-        cid = int(pop.ids[row])
-        panel = WhatIfPanel(client, pop)
+        cid = int(client.store.features["SK_ID_CURR"][row])
+        panel = WhatIfPanel(client)
         panel.set_client(cid)
         panel.inputs["DAYS_EMPLOYED"].value = "0,5"
         panel.recompute()

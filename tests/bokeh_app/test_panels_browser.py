@@ -111,7 +111,7 @@ def test_what_if_end_to_end(page):
     original = field.input_value()
     field.fill("abc")
     field.press("Tab")
-    page.get_by_text("Saisissez un nombre.").first.wait_for(timeout=10_000)
+    page.get_by_text("Montant du crédit : nombre attendu (reçu : « abc »)").first.wait_for(timeout=10_000)
     page.get_by_role("button", name="Recalculer").click()
     page.get_by_text("rien n'a été recalculé").first.wait_for(timeout=10_000)
     field.fill(str(int(float(original.replace(",", ".")) * 5)))
