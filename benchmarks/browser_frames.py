@@ -21,6 +21,8 @@ from scoring.progress import log
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
                "--disable-sync", "--no-first-run"]
+#: The button that opens the data team's section (the scatter is built only then).
+EXPLORE_BUTTON = "▸ Explorer deux caractéristiques (équipe data) (afficher)"
 _PROBE = """() => { window.__frames = []; let last = performance.now();
   const tick = (t) => { window.__frames.push(t - last); last = t;
                         if (window.__frames.length < 100000) requestAnimationFrame(tick); };
@@ -40,6 +42,7 @@ def pan_frame_times(paths: Paths, client_id: int, drags: int = 6) -> dict[str, A
             browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 1000})
             page.goto(f"http://127.0.0.1:{port}/bokeh_app?client={client_id}")
+            page.get_by_role("button", name=EXPLORE_BUTTON).click(timeout=120_000)  # built on demand
             heading = page.get_by_text("Deux caractéristiques à la fois").first
             heading.wait_for(timeout=120_000)
             heading.scroll_into_view_if_needed()

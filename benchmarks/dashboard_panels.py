@@ -3,14 +3,14 @@
 Measures what an advisor waits for after a click, without the browser:
 changing the compared feature or group (target p95 <= 100 ms at the real
 size), a brushing update (p95 <= 150 ms), a what-if recalculation (p95 <=
-300 ms), and how many scatter points are sent to the browser.
+300 ms), and how many scatter points are sent to the browser. The panels get
+their data through the real `InProcessClient`, as in a served session (its
+prediction log is redirected to a temporary file so the benchmark never
+writes the real log).
 
-With a built run in `paths` (feature table + model + SHAP cache) everything
-is measured on it through the real `InProcessClient` (its prediction log is
-redirected to a temporary file so the benchmark never writes the real log).
-Without one, the population-level figures are measured on a synthetic
-population of the requested size (`--clients`, `--real-size`) and the
-what-if is reported as not measured.
+With a built run under --data-dir/--cache-dir it is measured as it is;
+otherwise a run of --clients/--new-clients (or --real-size) is built in a
+temporary folder (fast training).
 """
 
 from __future__ import annotations
@@ -30,9 +30,6 @@ from benchmarks import sizes
 from scoring.paths import Paths
 from scoring.progress import log
 
-#: Synthetic numeric features (when no run is built): enough to fill the selects and the k-NN.
-SYNTHETIC_FEATURES = 40
-
 
 def _p95(samples: list[float]) -> dict[str, float]:
     ms = np.asarray(samples) * 1000.0
@@ -47,42 +44,17 @@ def _timed(action: Callable[[], Any]) -> float:
     return time.perf_counter() - started
 
 
-def synthetic_population(n_train: int, n_new: int, seed: int = 0) -> Any:
-    """A population of the requested size with numeric features drawn at random."""
-    import polars as pl
-
-    from scoring.service.population import Population
-
-    rng = np.random.default_rng(seed)
-    n = n_train + n_new
-    cols: dict[str, Any] = {
-        "SK_ID_CURR": np.arange(100_000, 100_000 + n, dtype=np.int64),
-        "TARGET": pl.Series([*rng.integers(0, 2, n_train).tolist(), *([None] * n_new)],
-                            dtype=pl.Int8),
-        "SAMPLE": ["train"] * n_train + ["new"] * n_new,
-        "CODE_GENDER": rng.choice(["F", "M"], n),
-        "AGE_YEARS": rng.uniform(21, 69, n),
-        "NAME_CONTRACT_TYPE": rng.choice(["Cash loans", "Revolving loans"], n),
-    }
-    for j in range(SYNTHETIC_FEATURES):
-        v = rng.lognormal(0, 1, n) if j % 3 else rng.normal(0, 1, n)
-        v[rng.random(n) < 0.05] = np.nan
-        cols[f"F{j:02d}"] = v
-    frame = pl.DataFrame(cols)
-    z = -2.2 + 0.8 * np.nan_to_num(frame["F00"].to_numpy())
-    proba = 1.0 / (1.0 + np.exp(-z))
-    names = [f"F{j:02d}" for j in range(SYNTHETIC_FEATURES)]
-    return Population.from_frame(frame, proba, 0.3, importance=names)
-
-
-def _real(paths: Paths, tmp: Path) -> tuple[Any, Any]:
+def _client(args: argparse.Namespace, paths: Paths, tmp: Path) -> tuple[Any, str]:
+    """The in-process client on the run under `paths`, or on a run built in `tmp`."""
+    from benchmarks.dashboard_browser import _ensure_run
     from scoring.service.inprocess import InProcessClient
-    from scoring.service.population import Population
     from scoring.service.prediction_log import PredictionLog
 
-    client = InProcessClient(paths, source="benchmark",
+    run_paths = _ensure_run(args, paths, tmp)
+    data = "built run in paths" if run_paths == paths else f"generated {sizes(args)} clients (fast training)"
+    client = InProcessClient(run_paths, source="benchmark",
                              prediction_log=PredictionLog(tmp / "predictions.sqlite"))
-    return client, Population.from_store(client.store)
+    return client, data
 
 
 def run(args: argparse.Namespace, paths: Paths) -> dict[str, Any]:
@@ -91,33 +63,29 @@ def run(args: argparse.Namespace, paths: Paths) -> dict[str, Any]:
     from bokeh_app.panels_compare import ComparePanel
     from bokeh_app.panels_scatter import ScatterPanel
     from bokeh_app.panels_whatif import WhatIfPanel
-    from scoring.service.population import GROUPS, warm_up
+    from scoring.service.population import GROUPS
 
     repeat = max(int(getattr(args, "repeat", 200) or 200), 5)
     figures: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp_name:
-        built = paths.features.is_file() and paths.shap_cache.is_dir()
         started = time.perf_counter()
-        if built:
-            client, pop = _real(paths, Path(tmp_name))
-            figures["data"] = "built run in paths (InProcessClient)"
-        else:
-            n_train, n_new = sizes(args)
-            client, pop = None, synthetic_population(n_train, n_new)
-            figures["data"] = f"synthetic population ({n_train} + {n_new} clients)"
+        client, figures["data"] = _client(args, paths, Path(tmp_name))
+        info = client.population()
         figures["population_load_s"] = round(time.perf_counter() - started, 2)
-        figures["warm_up_s"] = warm_up(pop)
-        figures["clients"] = pop.n
+        started = time.perf_counter()
+        client.warm_up()
+        figures["warm_up_s"] = round(time.perf_counter() - started, 2)
+        figures["clients"] = info.n_clients
         rng = np.random.default_rng(1)
-        client_ids = rng.choice(pop.ids, size=min(20, pop.n), replace=False).tolist()
+        client_ids = [int(i) for i in rng.choice(client.client_ids(), size=20, replace=False)]
 
         log.info("compare panel: %d feature and group changes", repeat)
         doc = Document()  # panels live in a document, as in a session: change events included
-        compare = ComparePanel(client, pop)
+        compare = ComparePanel(client)
         doc.add_root(compare.layout)
         compare.set_client(client_ids[0])
-        numeric = [f.name for f in pop.features if f.kind == "numeric"]
-        categorical = [f.name for f in pop.features if f.kind == "categorical"]
+        numeric = [f.name for f in info.features if f.kind == "numeric"]
+        categorical = [f.name for f in info.features if f.kind == "categorical"]
         features = (numeric[:20] + categorical[:5]) or numeric
         cold = [_timed(lambda f=f: setattr(compare.feature_select, "value", f))
                 for f in features[1:]]
@@ -140,7 +108,7 @@ def run(args: argparse.Namespace, paths: Paths) -> dict[str, Any]:
             g: _p95(v)["p95_ms"] for g, v in group_times.items() if v}
 
         log.info("scatter panel: %d brushing updates", repeat)
-        scatter = ScatterPanel(client, pop)
+        scatter = ScatterPanel(client)
         doc.add_root(scatter.layout)
         figures["scatter_client_change"] = _p95([
             _timed(lambda k=k: scatter.set_client(client_ids[k % len(client_ids)]))
@@ -154,18 +122,15 @@ def run(args: argparse.Namespace, paths: Paths) -> dict[str, Any]:
         figures["scatter_backend"] = scatter.figure.output_backend
         figures.update(_brushing(scatter, repeat, rng))
 
-        if client is not None:
-            from benchmarks.browser_frames import pan_frame_times
+        from benchmarks.browser_frames import pan_frame_times
 
-            log.info("scatter in headless chromium: frame times while panning")
-            figures["scatter_pan_in_browser"] = pan_frame_times(paths, client_ids[0])
-            log.info("what-if panel: %d recalculations", min(repeat, 100))
-            whatif = WhatIfPanel(client, pop)
-            doc.add_root(whatif.layout)
-            figures.update(_what_if(whatif, client_ids, min(repeat, 100)))
-            client.close()
-        else:
-            figures["whatif_recompute"] = "not measured: no built run in paths"
+        log.info("scatter in headless chromium: frame times while panning")
+        figures["scatter_pan_in_browser"] = pan_frame_times(client.paths, client_ids[0])
+        log.info("what-if panel: %d recalculations", min(repeat, 100))
+        whatif = WhatIfPanel(client)
+        doc.add_root(whatif.layout)
+        figures.update(_what_if(whatif, client_ids, min(repeat, 100)))
+        client.close()
     figures["max_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     figures["cpus"] = os.cpu_count()
     return figures

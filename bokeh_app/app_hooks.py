@@ -4,6 +4,7 @@ import ctypes
 import ctypes.util
 import gc
 import logging
+import threading
 
 from bokeh_app import store
 
@@ -11,7 +12,8 @@ log = logging.getLogger("scoring.dashboard")
 
 
 def on_server_loaded(server_context) -> None:
-    """Warm the per-process store; a failure is shown on each page instead of crashing."""
+    """Load the per-process store before the first page (a failure is shown on each page instead
+    of crashing); warm the sections' data in the background, so the server answers at once."""
     try:
         shared = store.shared()
     except Exception as exc:  # noqa: BLE001 - the page explains which command fixes it
@@ -20,7 +22,16 @@ def on_server_loaded(server_context) -> None:
         log.info("dashboard ready: %d clients", len(shared.index))
         warm_up = getattr(shared.client, "warm_up", None)  # in-process: neighbour index, sample order
         if shared.population is not None and callable(warm_up):
-            log.info("population sections warmed up: %s", warm_up())
+            threading.Thread(target=_warm_up, args=(warm_up,), name="warm-up", daemon=True).start()
+
+
+def _warm_up(warm_up) -> None:
+    """The sections' shared indexes (built under the population's lock: a section opened sooner
+    waits for them, the first screen never does)."""
+    try:
+        log.info("population sections warmed up: %s", warm_up())
+    except Exception:  # noqa: BLE001 - the sections build what they need on first use
+        log.exception("population warm-up failed")
 
 
 def on_session_destroyed(session_context) -> None:
