@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from bokeh_app import palette
-from scoring.model.decision import risk_band_edges
+from scoring.service.protocol import risk_band_edges
 
 N_BANDS = 7
 INNER_RADIUS = 0.55

@@ -36,7 +36,7 @@ def N_(key: str) -> str:  # noqa: N802 - the gettext name for "mark for extracti
 #: Keys built at run time (f"risk_{level}", f"section_{key}", f"group.{g}", a variable...):
 #: listed so that `i18n extract` keeps them and the tests check them.
 DYNAMIC_KEYS = (
-    # scoring.model.decision.RISK_LEVEL_KEYS, through risk_label
+    # scoring.service.protocol.RISK_LEVEL_KEYS, through risk_label
     N_("risk_very_low"), N_("risk_low"), N_("risk_rather_low"), N_("risk_moderate"),
     N_("risk_rather_high"), N_("risk_high"), N_("risk_very_high"),
     # sections.Section.label: f"section_{key}" for the sections below the first screen
@@ -186,6 +186,6 @@ def fmt_points(points: float, lang: str | None = DEFAULT_LANG) -> str:
 
 def risk_label(level: int, lang: str | None = DEFAULT_LANG) -> str:
     """The words for risk level 0..6."""
-    from scoring.model.decision import RISK_LEVEL_KEYS
+    from scoring.service.protocol import RISK_LEVEL_KEYS
 
     return t(f"risk_{RISK_LEVEL_KEYS[level]}", lang)

@@ -7,6 +7,8 @@ that the browser's own font-size preference scales every text as well.
 
 from __future__ import annotations
 
+import html
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -53,3 +55,29 @@ def tick_formatter(lang: str) -> CustomJSTickFormatter:
     locale = "fr-FR" if lang == "fr" else "en-GB"
     return CustomJSTickFormatter(
         code=f"return tick.toLocaleString('{locale}', {{maximumFractionDigits: 2}}).replace('-', '\u2212');")
+
+
+# --------------------------------------------------------------------------- html helpers
+
+def esc(value: Any) -> str:
+    """Text made safe for a Div's HTML (every text a Div shows goes through here)."""
+    return html.escape(str(value), quote=True)
+
+
+def html_table(caption: str, headers: Sequence[str], rows: Iterable[Sequence[Any]],
+               row_header: bool = True) -> str:
+    """An accessible table: caption, column headers with scope, first cell as row header."""
+    head = "".join(f'<th scope="col">{esc(h)}</th>' for h in headers)
+    body = []
+    for row in rows:
+        cells = [f'<th scope="row">{esc(cell)}</th>' if i == 0 and row_header else f"<td>{esc(cell)}</td>"
+                 for i, cell in enumerate(row)]
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return (f'<table class="data-table"><caption>{esc(caption)}</caption>'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+
+
+def details(summary: str, inner_html: str, open_: bool = False) -> str:
+    """A native collapsible block (keyboard-usable without any script)."""
+    flag = " open" if open_ else ""
+    return f'<details class="data-view"{flag}><summary>{esc(summary)}</summary>{inner_html}</details>'

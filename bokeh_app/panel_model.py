@@ -13,7 +13,14 @@ from bokeh.models import ColumnDataSource, Div, FactorRange, HBar, Range1d, Text
 
 from bokeh_app import palette, views
 from bokeh_app.i18n import check_lang, fmt_date, fmt_number, fmt_percent, t
-from bokeh_app.panel_base import BAR_EXTRA_PX, BAR_ROW_PX, FONT_PX, plain_figure, rem, widget_css
+from bokeh_app.panel_base import (
+    BAR_EXTRA_PX,
+    BAR_ROW_PX,
+    FONT_PX,
+    plain_figure,
+    rem,
+    widget_css,
+)
 from scoring.service.protocol import Explanation, ScoringClient
 
 log = logging.getLogger("scoring.dashboard")

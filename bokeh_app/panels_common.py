@@ -7,8 +7,7 @@ by the caller, per session.
 
 from __future__ import annotations
 
-import html
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ from bokeh.models import InlineStyleSheet
 
 from bokeh_app import palette
 from bokeh_app.i18n import fmt_number, t
-from bokeh_app.panel_base import rem, tick_formatter
+from bokeh_app.panel_base import details, esc, html_table, rem, tick_formatter  # noqa: F401 - pc.esc etc.
 from scoring.service.protocol import FeatureMeta, PopulationInfo
 
 #: Base font sizes in px at text scale 1.0 (WCAG: text must scale to 200 %).
@@ -65,27 +64,6 @@ def house_stylesheet() -> InlineStyleSheet:
         _house_css.append(HOUSE_CSS_PATH.read_text(encoding="utf-8")
                           if HOUSE_CSS_PATH.is_file() else "")
     return InlineStyleSheet(css=_house_css[0])
-
-
-def esc(text: Any) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def html_table(caption: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    """An accessible table (caption, scoped headers, first cell as row header)."""
-    head = "".join(f'<th scope="col">{esc(h)}</th>' for h in headers)
-    body = "".join(
-        "<tr>" + "".join(f'<th scope="row">{esc(c)}</th>' if i == 0 else f"<td>{esc(c)}</td>"
-                         for i, c in enumerate(r)) + "</tr>" for r in rows)
-    return (f'<table class="data-table"><caption>{esc(caption)}</caption>'
-            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
-
-
-def details(summary: str, inner_html: str, open_: bool = False) -> str:
-    """A native collapsible block: keyboard-usable without any script."""
-    flag = " open" if open_ else ""
-    return (f'<details class="data-view"{flag}><summary>{esc(summary)}</summary>'
-            f"{inner_html}</details>")
 
 
 def heading(level: int, text: str, scale: float) -> str:

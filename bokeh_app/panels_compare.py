@@ -256,7 +256,7 @@ class ComparePanel:
             self.marker_label.y = 10
             self.marker_label.text = data.client_text
         self.summary.text = (f"<p class='chart-summary' role='status' aria-live='polite'>"
-                             f"{_esc(data.summary)}</p>")
+                             f"{pc.esc(data.summary)}</p>")
         self.figure.html_attributes = {"role": "figure", "aria-label": data.summary}
         self.table_data = data.table
         self.table.text = self._table_html(two, data)
@@ -286,8 +286,8 @@ class ComparePanel:
         self.group_select.title = t("compare.group", lang)
         self.figure.yaxis[0].axis_label = t("compare.y", lang)
         pc.set_tick_formatters([*self.figure.xaxis, *self.figure.yaxis], lang)
-        self.note.text = (f"<p>{_esc(t('compare.protected_note', lang))} "
-                          f"{_esc(t('compare.note_outliers', lang))}</p>")
+        self.note.text = (f"<p>{pc.esc(t('compare.protected_note', lang))} "
+                          f"{pc.esc(t('compare.note_outliers', lang))}</p>")
         self.hover.tooltips = [(t("table.bin", lang), "@label"), (t("table.count", lang), "@count"),
                                (t("compare.y", lang), "@top{0.0}")]
 
@@ -309,6 +309,3 @@ class ComparePanel:
         caption = f"{pc.feature_label(info, lang)} – {', '.join(data.legend)}"
         return pc.details(t("table.show", lang), pc.html_table(caption, headers, rows))
 
-
-def _esc(text: str) -> str:
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))

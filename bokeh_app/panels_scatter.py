@@ -359,7 +359,7 @@ class ScatterPanel:
                 values[key] = float("nan")
         if not all(np.isfinite(v) for v in values.values()):
             self.bounds_message.text = (f"<p role='alert' style='color:{pc.REFUSED}'>"
-                                        f"⚠ {_esc(t('field.number', self.lang))}</p>")
+                                        f"⚠ {pc.esc(t('field.number', self.lang))}</p>")
             return
         self.bounds_message.text = ""
         self.select_box(values["x0"], values["x1"], values["y0"], values["y1"])
@@ -384,7 +384,7 @@ class ScatterPanel:
         sentence = t("scatter.summary", lang, shown=fmt_number(self.points_sent, lang),
                      total=fmt_number(sample.n_clients, lang), x=fx, y=fy,
                      xv=f"{fx} {xv}", yv=f"{fy} {yv}", proba=proba)
-        self.summary.text = f"<p class='chart-summary'>{_esc(sentence)}</p>"
+        self.summary.text = f"<p class='chart-summary'>{pc.esc(sentence)}</p>"
         self.figure.html_attributes = {"role": "figure", "aria-label": sentence}
         self.figure.xaxis[0].axis_label = fx
         self.figure.yaxis[0].axis_label = fy
@@ -408,7 +408,7 @@ class ScatterPanel:
         tops = data.hist_all["top"] + data.hist_sel["top"]
         self.hist.y_range.end = max(tops + [1.0]) * 1.1
         self.brush_summary.text = (f"<p class='chart-summary' role='status' aria-live='polite'>"
-                                   f"{_esc(data.sentence)}</p>")
+                                   f"{pc.esc(data.sentence)}</p>")
         self.hist.html_attributes = {"role": "figure", "aria-label": data.sentence}
         headers = [t("brush.metric", self.lang), t("brush.selection", self.lang),
                    t("brush.all", self.lang)]
@@ -420,14 +420,14 @@ class ScatterPanel:
         lang = self.lang
         self.title.text = pc.heading(2, t("scatter.title", lang), self.scale)
         self.brush_title.text = pc.heading(3, t("brush.title", lang), self.scale)
-        self.help.text = f"<p>{_esc(t('scatter.help', lang))}</p>"
+        self.help.text = f"<p>{pc.esc(t('scatter.help', lang))}</p>"
         self.x_select.title = t("scatter.x", lang)
         self.y_select.title = t("scatter.y", lang)
         self.color_bar.title = t("scatter.risk", lang)
         self.legend_item.label = {"value": t("scatter.client", lang)}
         self.star_label.text = t("scatter.client", lang)
         self.clear_button.label = t("brush.clear", lang)
-        self.keyboard_help.text = f"<p>{_esc(t('brush.keyboard', lang))}</p>"
+        self.keyboard_help.text = f"<p>{pc.esc(t('brush.keyboard', lang))}</p>"
         self.apply_button.label = t("brush.apply", lang)
         self.hover.tooltips = [("x", "@x{0,0.[00]}"), ("y", "@y{0,0.[00]}"),
                                (t("scatter.risk", lang), "@proba{0.0%}")]
@@ -470,6 +470,3 @@ def _quintile_table(sample: ScatterSample, lang: str) -> dict[str, list]:
                             else t("missing", lang))
     return out
 
-
-def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -332,11 +332,11 @@ class WhatIfPanel:
         if error:
             self.errors[name] = error
             self.messages[name].text = (f"<span role='alert' style='color:{pc.REFUSED};"
-                                        f"font-weight:bold'>⚠ {_esc(error)}</span>")
+                                        f"font-weight:bold'>⚠ {pc.esc(error)}</span>")
         else:
             self.errors.pop(name, None)
             hint = field_hint(self._specs[name], self.lang)
-            self.messages[name].text = f"<span style='color:{pc.NEUTRAL}'>{_esc(hint)}</span>"
+            self.messages[name].text = f"<span style='color:{pc.NEUTRAL}'>{pc.esc(hint)}</span>"
 
     def _decision(self, refused: bool) -> str:
         return (f"{ICON_REFUSED} {t('whatif.refused', self.lang)}" if refused
@@ -345,12 +345,12 @@ class WhatIfPanel:
     def _side_html(self, heading: str, expl: Explanation | None) -> str:
         lang = self.lang
         if expl is None:
-            body = f"<p>{_esc(t('whatif.pending', lang))}</p>"
+            body = f"<p>{pc.esc(t('whatif.pending', lang))}</p>"
         else:
             s = expl.score
-            body = (f"<p>{_esc(t('whatif.probability', lang))} : <b>{fmt_percent(s.probability, lang)}"
-                    f"</b><br>{_esc(t('whatif.decision', lang))} : <b>{_esc(self._decision(s.refused))}"
-                    f"</b><br>{_esc(t('whatif.threshold', lang))} : {fmt_percent(s.threshold, lang)}</p>")
+            body = (f"<p>{pc.esc(t('whatif.probability', lang))} : <b>{fmt_percent(s.probability, lang)}"
+                    f"</b><br>{pc.esc(t('whatif.decision', lang))} : <b>{pc.esc(self._decision(s.refused))}"
+                    f"</b><br>{pc.esc(t('whatif.threshold', lang))} : {fmt_percent(s.threshold, lang)}</p>")
             if lang == "en":
                 body = body.replace(" : ", ": ")
         return pc.heading(3, heading, self.scale) + body
@@ -415,12 +415,12 @@ class WhatIfPanel:
     def _status(self, text: str, alert: bool = False) -> str:
         role = "alert" if alert else "status"
         colour = pc.REFUSED if alert else pc.TEXT
-        return f"<p role='{role}' aria-live='polite' style='color:{colour}'>{_esc(text)}</p>"
+        return f"<p role='{role}' aria-live='polite' style='color:{colour}'>{pc.esc(text)}</p>"
 
     def _apply_texts(self) -> None:
         lang = self.lang
         self.title.text = pc.heading(2, t("whatif.title", lang), self.scale)
-        self.help.text = f"<p>{_esc(t('whatif.help', lang))}</p>"
+        self.help.text = f"<p>{pc.esc(t('whatif.help', lang))}</p>"
         for spec in self.specs:
             widget = self.inputs[spec.name]
             widget.title = spec.label(lang)
@@ -458,6 +458,3 @@ def _same(a: Any, b: Any) -> bool:
         return a == b
     return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-9)
 
-
-def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -8,8 +8,6 @@ table of its data (its text alternative, WCAG 1.1.1).
 
 from __future__ import annotations
 
-import html
-from collections.abc import Iterable, Sequence
 from typing import Any
 
 from bokeh_app import gauge, palette
@@ -21,8 +19,15 @@ from bokeh_app.i18n import (
     risk_label,
     t,
 )
-from scoring.model.decision import distance_to_threshold_points, is_refused, risk_band_edges
-from scoring.service.protocol import Contribution, Explanation, Score
+from bokeh_app.panel_base import details, esc, html_table  # noqa: F401 - views.esc etc. for callers
+from scoring.service.protocol import (
+    Contribution,
+    Explanation,
+    Score,
+    distance_to_threshold_points,
+    is_refused,
+    risk_band_edges,
+)
 from scoring.text import catalogue
 
 #: Index of the band edge that is the decision threshold (levels 0-3 lie below it).
@@ -36,32 +41,6 @@ _PROFILE_SKIP = {"client_id", "SK_ID_CURR", "lang", "sample", "SAMPLE", "sample_
 
 
 # --------------------------------------------------------------------------- html helpers
-
-def esc(value: Any) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def html_table(caption: str, headers: Sequence[str], rows: Iterable[Sequence[Any]],
-               row_header: bool = True) -> str:
-    """An accessible table: caption, column headers with scope, first cell as row header."""
-    head = "".join(f'<th scope="col">{esc(h)}</th>' for h in headers)
-    body = []
-    for row in rows:
-        cells = []
-        for i, cell in enumerate(row):
-            if i == 0 and row_header:
-                cells.append(f'<th scope="row">{esc(cell)}</th>')
-            else:
-                cells.append(f"<td>{esc(cell)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return (f'<table class="data-table"><caption>{esc(caption)}</caption>'
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
-
-
-def details(summary: str, inner_html: str) -> str:
-    """A native collapsible block (keyboard-usable without any script)."""
-    return f'<details class="data-view"><summary>{esc(summary)}</summary>{inner_html}</details>'
-
 
 def summary_html(sentence: str, lang: str) -> str:
     return f'<p class="chart-summary">{esc(t("summary_label", lang, text=sentence))}</p>'

@@ -21,6 +21,16 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+# The decision vocabulary every client of the service speaks: the one rule, the seven risk levels
+# and their band edges (so a front end draws and words the decision exactly as the service decides).
+from scoring.model.decision import (  # noqa: F401 - re-exported for the service's clients
+    RISK_LEVEL_KEYS,
+    distance_to_threshold_points,
+    is_refused,
+    refused,
+    risk_band_edges,
+)
+
 
 @dataclass(frozen=True)
 class Score:
