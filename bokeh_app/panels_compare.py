@@ -10,6 +10,7 @@ into them.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +34,9 @@ from bokeh_app import panels_common as pc
 from bokeh_app.i18n import check_lang, fmt_number, t
 from scoring.service.protocol import Comparison, PopulationInfo, Subgroup, UnknownClient
 
-EMPTY_BARS = {"left": [], "right": [], "top": [], "count": [], "label": []}
+#: Category tick labels wrap at this many characters (two or three short lines, not one long one).
+TICK_WRAP = 14
+EMPTY_BARS = {"left": [], "right": [], "top": [], "count": [], "label": [], "count_text": [], "top_text": []}
 
 
 @dataclass(frozen=True)
@@ -64,14 +67,16 @@ def compare_data(c: Comparison, label: str, lang: str = "fr") -> CompareData:
         lefts = np.arange(len(c.categories)) - 0.4
         texts = [pc.format_feature_value(feature, v, lang) for v in c.categories]
         ticks = dict(enumerate(texts))
-        bars = [_bars(lefts, lefts + 0.8, np.asarray(g.counts, dtype=np.int64), texts) for g in c.subgroups]
+        bars = [_bars(lefts, lefts + 0.8, np.asarray(g.counts, dtype=np.int64), texts, lang)
+                for g in c.subgroups]
     else:
         edges = np.asarray(c.edges, dtype=np.float64)
         if c.values is not None:
             texts = [pc.format_feature_value(feature, float(u), lang) for u in c.values]
         else:
             texts = [_bar_label(lo, hi, feature, lang) for lo, hi in zip(edges[:-1], edges[1:])]
-        bars = [_bars(edges[:-1], edges[1:], np.asarray(g.counts, dtype=np.int64), texts) for g in c.subgroups]
+        bars = [_bars(edges[:-1], edges[1:], np.asarray(g.counts, dtype=np.int64), texts, lang)
+                for g in c.subgroups]
     value_text = pc.format_feature_value(feature, c.client_value, lang)
     sizes = [int(b["count_total"]) for b in bars]
     summary = _summary(c, names, label, value_text, lang)
@@ -90,11 +95,15 @@ def compare_data(c: Comparison, label: str, lang: str = "fr") -> CompareData:
     )
 
 
-def _bars(left: np.ndarray, right: np.ndarray, counts: np.ndarray, texts: list[str]) -> dict:
+def _bars(left: np.ndarray, right: np.ndarray, counts: np.ndarray, texts: list[str], lang: str) -> dict:
+    """One sub-group's bars; the hover texts are formatted here, in the page's language (Bokeh's
+    own tooltip formats are English-only)."""
     total = int(counts.sum())
     share = (100.0 * counts / total) if total else np.zeros(len(counts))
     return {"left": left.tolist(), "right": right.tolist(), "top": share.tolist(),
-            "count": counts.astype(int).tolist(), "label": texts, "count_total": total}
+            "count": counts.astype(int).tolist(), "label": texts, "count_total": total,
+            "count_text": [fmt_number(int(n), lang) for n in counts],
+            "top_text": [fmt_number(float(s), lang, 1) for s in share]}
 
 
 def _subgroup_label(g: Subgroup, lang: str) -> str:
@@ -163,9 +172,10 @@ class ComparePanel:
                      hatch_alpha=0.9, hatch_scale=10),
         ]
         self.legend_items = [LegendItem(label="", renderers=[r]) for r in self.renderers]
-        self.legend = Legend(items=list(self.legend_items), location="top_right",
-                             label_text_color=pc.TEXT, background_fill_alpha=0.9)
-        fig.add_layout(self.legend)
+        # Above the plot, never over the bars.
+        self.legend = Legend(items=list(self.legend_items), location="top_left", orientation="horizontal",
+                             label_text_color=pc.TEXT, border_line_color=None)
+        fig.add_layout(self.legend, "above")
         self.span = Span(location=0, dimension="height", line_color=pc.CLIENT, line_width=3,
                          visible=False)
         self.marker_label = Label(x=0, y=0, y_units="screen", text="", text_color=pc.CLIENT,
@@ -243,8 +253,10 @@ class ComparePanel:
         if data.ticks:
             self.fixed_ticker.ticks = list(data.ticks)
             xaxis.ticker = self.fixed_ticker
-            xaxis.major_label_overrides = {int(k): v for k, v in data.ticks.items()}
-            xaxis.major_label_orientation = 0.8 if len(data.ticks) > 5 else "horizontal"
+            # long category names wrap onto lines of their own, so neighbours never overlap
+            xaxis.major_label_overrides = {int(k): "\n".join(textwrap.wrap(v, TICK_WRAP) or [v])
+                                           for k, v in data.ticks.items()}
+            xaxis.major_label_orientation = 0.8 if len(data.ticks) > 6 else "horizontal"
         else:
             xaxis.ticker = self.basic_ticker
             xaxis.major_label_orientation = "horizontal"
@@ -255,6 +267,12 @@ class ComparePanel:
             self.marker_label.x = data.client_x
             self.marker_label.y = 10
             self.marker_label.text = data.client_text
+            # the label goes on the side of the line that has room, so it is never cut at the edge
+            lo = min((b["left"][0] for b in data.bars if b["left"]), default=data.client_x)
+            hi = max((b["right"][-1] for b in data.bars if b["right"]), default=data.client_x)
+            right_half = data.client_x > (lo + hi) / 2
+            self.marker_label.text_align = "right" if right_half else "left"
+            self.marker_label.x_offset = -6 if right_half else 6
         self.summary.text = (f"<p class='chart-summary' role='status' aria-live='polite'>"
                              f"{pc.esc(data.summary)}</p>")
         self.figure.html_attributes = {"role": "figure", "aria-label": data.summary}
@@ -288,8 +306,8 @@ class ComparePanel:
         pc.set_tick_formatters([*self.figure.xaxis, *self.figure.yaxis], lang)
         self.note.text = (f"<p>{pc.esc(t('compare.protected_note', lang))} "
                           f"{pc.esc(t('compare.note_outliers', lang))}</p>")
-        self.hover.tooltips = [(t("table.bin", lang), "@label"), (t("table.count", lang), "@count"),
-                               (t("compare.y", lang), "@top{0.0}")]
+        self.hover.tooltips = [(t("table.bin", lang), "@label"), (t("table.count", lang), "@count_text"),
+                               (t("compare.y", lang), "@top_text")]
 
     def _table_html(self, two: bool, data: CompareData) -> str:
         """The histogram as a table (inside a native, keyboard-usable <details>)."""

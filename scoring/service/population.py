@@ -251,12 +251,15 @@ def age_in_years(frame: Any) -> np.ndarray:
 
 
 def column_from_series(series: Any, dtype: Any) -> Column:
-    """A polars column as floats (numeric) or sorted category codes (strings/booleans)."""
+    """A polars column as floats (numeric) or category codes (strings/booleans), the categories
+    in their natural order when the catalogue gives one (education levels), else sorted."""
     import polars as pl
 
     if dtype == pl.String or dtype == pl.Categorical or dtype == pl.Boolean:
         s = series.cast(pl.String)
-        cats = tuple(sorted(v for v in s.unique().to_list() if v is not None))
+        from scoring.text.catalogue import ordered_categories
+
+        cats = ordered_categories(series.name, (v for v in s.unique().to_list() if v is not None))
         lookup = pl.DataFrame({"v": list(cats), "c": np.arange(len(cats), dtype=np.int32)})
         codes = (s.to_frame("v").join(lookup, on="v", how="left", maintain_order="left")
                  .get_column("c").fill_null(-1).to_numpy().astype(np.int32))

@@ -18,7 +18,6 @@ employment, not negative days) and converted with `RawField.to_raw`.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -623,6 +622,20 @@ CATEGORY_LABELS_EN: dict[str, dict[str, str]] = {
 }
 
 
+#: Categories with a natural order, listed in that order (lowest first) rather than alphabetically.
+CATEGORY_ORDER: dict[str, tuple[str, ...]] = {
+    "NAME_EDUCATION_TYPE": ("Lower secondary", "Secondary / secondary special", "Incomplete higher",
+                            "Higher education", "Academic degree"),
+}
+
+
+def ordered_categories(name: str, values: Iterable[str]) -> tuple[str, ...]:
+    """`values` in the feature's natural order when it has one (unknown values last), else sorted."""
+    present = set(values)
+    order = [v for v in CATEGORY_ORDER.get(name, ()) if v in present]
+    return (*order, *sorted(present - set(order)))
+
+
 def category_label(name: str, value: str, lang: str = "fr") -> str:
     """Readable label of a category value (the raw value when no translation is known)."""
     table = CATEGORY_LABELS_FR if lang == "fr" else CATEGORY_LABELS_EN
@@ -862,92 +875,6 @@ RAW_FIELDS: dict[str, RawField] = {
         _raw_field("OCCUPATION_TYPE", "category", "category"),
     )
 }
-
-_MESSAGES = {
-    "unknown": ("champ inconnu", "unknown field"),
-    "not_editable": ("ce champ ne peut pas être modifié", "this field cannot be edited"),
-    "required": ("une valeur est obligatoire", "a value is required"),
-    "number": ("un nombre est attendu", "a number is expected"),
-    "integer": ("un nombre entier est attendu", "a whole number is expected"),
-    "text": ("une valeur de la liste est attendue", "a value from the list is expected"),
-    "range": ("doit être compris entre {lo} et {hi}", "must be between {lo} and {hi}"),
-    "category": ("valeur inconnue « {value} » ; valeurs possibles : {values}",
-                 "unknown value '{value}'; allowed values: {values}"),
-}
-
-
-def _msg(key: str, lang: str, **kw: Any) -> str:
-    fr, en = _MESSAGES[key]
-    return (fr if lang == "fr" else en).format(**kw)
-
-
-def _is_number(value: Any) -> bool:
-    return (not isinstance(value, bool) and isinstance(value, int | float)
-            and math.isfinite(float(value)))
-
-
-def _check_field(spec: RawField, value: Any, lang: str) -> str | None:
-    """The problem with one raw value, or None."""
-    if value is None:
-        return _msg("required", lang) if spec.required else None
-    if spec.raw_kind == "str":
-        if not isinstance(value, str):
-            return _msg("text", lang)
-        if spec.categories and value not in spec.categories:
-            shown = ", ".join(category_label(spec.name, c, lang) + (f" ({c})" if lang == "fr" else "")
-                              for c in spec.categories)
-            return _msg("category", lang, value=value, values=shown)
-        return None
-    if not _is_number(value):
-        return _msg("number", lang)
-    if spec.raw_kind == "int" and float(value) != int(value):
-        return _msg("integer", lang)
-    shown = spec.from_raw(value)
-    if shown is None:  # a "not applicable" code, e.g. DAYS_EMPLOYED = 365243
-        return None
-    if spec.kind == "int" and float(shown) != int(shown):
-        return _msg("integer", lang)
-    if (spec.minimum is not None and shown < spec.minimum) or (
-        spec.maximum is not None and shown > spec.maximum
-    ):
-        return _msg("range", lang, lo=format_value(spec.name, spec.minimum, lang),
-                    hi=format_value(spec.name, spec.maximum, lang))
-    return None
-
-
-def validate_overrides(overrides: dict[str, Any], lang: str = "fr") -> dict[str, str]:
-    """Per-field error messages for what-if overrides in RAW units (empty dict = all valid).
-
-    Catches unknown and non-editable fields, wrong types, values out of range
-    (checked in display units, so the message reads "entre 0 an et 60 ans")
-    and unknown categories. Messages are French by default, English with lang="en".
-    """
-    from scoring.data.schema import TABLES
-
-    lang = _lang(lang)
-    known = set(TABLES["application_train"].column_names)
-    errors: dict[str, str] = {}
-    for name, value in overrides.items():
-        spec = RAW_FIELDS.get(name)
-        if spec is None:
-            errors[name] = _msg("not_editable" if name in known else "unknown", lang)
-            continue
-        problem = _check_field(spec, value, lang)
-        if problem:
-            errors[name] = problem
-    return errors
-
-
-def display_to_raw(values: dict[str, Any]) -> dict[str, Any]:
-    """Form values in display units (years of employment...) -> raw column values."""
-    out = {}
-    for name, value in values.items():
-        spec = RAW_FIELDS[name]
-        if spec.kind == "int" and value is not None:
-            value = int(value)
-        out[name] = spec.to_raw(value)
-    return out
-
 
 def raw_to_display(name: str, raw_value: Any) -> Any:
     """A raw column value in the field's display unit (e.g. DAYS_EMPLOYED -> years)."""

@@ -192,3 +192,17 @@ def test_functions_never_write_shared_arrays(pop_frame):
     for k, v in before.items():
         assert np.array_equal(getattr(pop, k), v, equal_nan=True)
     assert np.array_equal(pop.column("AMT_CREDIT").values, credit)
+
+
+def test_ordered_categories_keep_their_natural_order():
+    """Education levels read from lowest to highest, not alphabetically; other categories sort."""
+    from scoring.service.population import column_from_series
+
+    levels = ["Higher education", "Academic degree", "Lower secondary", None,
+              "Secondary / secondary special", "Incomplete higher", "Higher education"]
+    col = column_from_series(pl.Series("NAME_EDUCATION_TYPE", levels), pl.String)
+    assert col.categories == ("Lower secondary", "Secondary / secondary special", "Incomplete higher",
+                              "Higher education", "Academic degree")
+    assert [col.categories[c] if c >= 0 else None for c in col.values] == levels
+    other = column_from_series(pl.Series("NAME_HOUSING_TYPE", ["b", "a", "c"]), pl.String)
+    assert other.categories == ("a", "b", "c")

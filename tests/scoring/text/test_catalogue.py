@@ -10,6 +10,7 @@ import pytest
 
 from scoring.data.schema import CATEGORIES, DAYS_NOT_APPLICABLE, TABLES
 from scoring.features import table as F
+from scoring.service.overrides import validate
 from scoring.text import catalogue as C
 from tests.scoring.features.test_features import lazy, tiny_tables
 
@@ -146,49 +147,15 @@ def test_days_employed_is_shown_in_years():
     assert spec.to_raw(2.0) == -730 and spec.from_raw(-730) == pytest.approx(730 / 365.25)
     assert spec.to_raw(None) == DAYS_NOT_APPLICABLE and spec.from_raw(DAYS_NOT_APPLICABLE) is None
     assert spec.raw_min is None and spec.raw_max is None  # the code breaks any raw range
-    assert C.display_to_raw({"DAYS_EMPLOYED": 2.0, "CNT_CHILDREN": 2.0, "CNT_FAM_MEMBERS": 3}) == {
-        "DAYS_EMPLOYED": -730, "CNT_CHILDREN": 2, "CNT_FAM_MEMBERS": 3.0}
     assert C.raw_to_display("AMT_CREDIT", 5.0) == 5.0
     assert C.RAW_FIELDS["AMT_CREDIT"].raw_max == C.RAW_FIELDS["AMT_CREDIT"].maximum
-
-
-def test_validate_overrides_accepts_valid_raw_values():
-    ok = {"AMT_CREDIT": 250_000.0, "CNT_CHILDREN": 2, "DAYS_EMPLOYED": -1_000,
-          "NAME_INCOME_TYPE": "Pensioner", "FLAG_OWN_CAR": "Y", "OCCUPATION_TYPE": None,
-          "CNT_FAM_MEMBERS": 3.0, "AMT_ANNUITY": None}
-    assert C.validate_overrides(ok) == {}
-    assert C.validate_overrides({"DAYS_EMPLOYED": DAYS_NOT_APPLICABLE}) == {}
-
-
-def test_validate_overrides_reports_each_problem():
-    errors = C.validate_overrides({
-        "NOT_A_FIELD": 1, "CODE_GENDER": "M", "AMT_CREDIT": "beaucoup", "CNT_CHILDREN": 1.5,
-        "AMT_INCOME_TOTAL": -10.0, "NAME_INCOME_TYPE": "Pirate", "NAME_CONTRACT_TYPE": None,
-        "DAYS_EMPLOYED": -40_000, "FLAG_OWN_CAR": True, "AMT_ANNUITY": float("inf"),
-    })
-    assert errors == {
-        "NOT_A_FIELD": "champ inconnu",
-        "CODE_GENDER": "ce champ ne peut pas être modifié",
-        "AMT_CREDIT": "un nombre est attendu",
-        "CNT_CHILDREN": "un nombre entier est attendu",
-        "AMT_INCOME_TOTAL": f"doit être compris entre 1{NNBSP}000{NNBSP}€ et 100{NNBSP}000{NNBSP}000{NNBSP}€",
-        "NAME_INCOME_TYPE": errors["NAME_INCOME_TYPE"],
-        "NAME_CONTRACT_TYPE": "une valeur est obligatoire",
-        "DAYS_EMPLOYED": "doit être compris entre 0 an et 60 ans",
-        "FLAG_OWN_CAR": "une valeur de la liste est attendue",
-        "AMT_ANNUITY": "un nombre est attendu",
-    }
-    assert "« Pirate »" in errors["NAME_INCOME_TYPE"] and "Retraité (Pensioner)" in errors["NAME_INCOME_TYPE"]
-    en = C.validate_overrides({"AMT_CREDIT": 5.0, "CODE_GENDER": "F", "CNT_CHILDREN": True}, lang="en")
-    assert en == {"AMT_CREDIT": "must be between €1,000 and €10,000,000",
-                  "CODE_GENDER": "this field cannot be edited", "CNT_CHILDREN": "a number is expected"}
 
 
 def test_validated_overrides_feed_the_single_client_path():
     tables = tiny_tables()
     record = tables["application_train"].row(0, named=True)
-    overrides = C.display_to_raw({"DAYS_EMPLOYED": 5.0, "NAME_INCOME_TYPE": "Pensioner"})
-    assert C.validate_overrides(overrides) == {}
+    overrides, errors = validate({"DAYS_EMPLOYED": 5.0, "NAME_INCOME_TYPE": "Pensioner"}, units="display")
+    assert errors == {}
     one = F.features_for_client(record | overrides, None)
     assert one["EMPLOYMENT_YEARS"][0] == pytest.approx(5.0, abs=0.01)
     assert one["NAME_INCOME_TYPE"][0] == "Pensioner"
