@@ -81,10 +81,20 @@ def _exact(value: Any) -> decimal.Decimal:
 
 
 def _rounded(value: Any, digits: int) -> decimal.Decimal:
-    """`value` rounded half-even to `digits` decimals; a result of zero loses its sign."""
-    rounded = _exact(value).quantize(decimal.Decimal(1).scaleb(-digits),
-                                     rounding=decimal.ROUND_HALF_EVEN)
+    """`value` rounded half-even to `digits` decimals; a result of zero loses its sign.
+
+    The precision follows the value, so a huge amount (1e300 €, typed into a what-if field)
+    is still written out rather than raising `InvalidOperation`."""
+    exact = _exact(value)
+    with _enough_precision(exact, digits):
+        rounded = exact.quantize(decimal.Decimal(1).scaleb(-digits), rounding=decimal.ROUND_HALF_EVEN)
     return rounded.copy_abs() if rounded.is_zero() else rounded
+
+
+def _enough_precision(exact: decimal.Decimal, digits: int) -> decimal.localcontext:
+    """A decimal context precise enough to write every digit of `exact` with `digits` decimals."""
+    needed = exact.adjusted() + digits + 4 if exact.is_finite() else 0
+    return decimal.localcontext(prec=max(decimal.getcontext().prec, needed))
 
 
 def _apply(kind: str, value: Any, lang: str, digits: int, min_digits: int | None,
@@ -94,8 +104,9 @@ def _apply(kind: str, value: Any, lang: str, digits: int, min_digits: int | None
         return ("" if exact > 0 else MINUS) + "∞"
     shown = _rounded(exact.scaleb(scale), digits).scaleb(-scale)
     pattern = _pattern(kind, lang, digits if min_digits is None else min_digits, digits)
-    text = pattern.apply(shown, locale(lang), currency=CURRENCY if kind == "currency" else None,
-                         currency_digits=False, group_separator=grouping)
+    with _enough_precision(exact.scaleb(scale), digits):
+        text = pattern.apply(shown, locale(lang), currency=CURRENCY if kind == "currency" else None,
+                             currency_digits=False, group_separator=grouping)
     return text.replace("-", MINUS).replace(NBSP, NNBSP)
 
 

@@ -110,3 +110,15 @@ def test_rounding_is_pythons_and_zero_is_unsigned(value, digits):
     assert text == expected
     french = F.format_number(value, "fr", digits)
     assert french.replace(NNBSP, "").replace(",", ".").replace(MINUS, "-") == expected
+
+
+def test_huge_values_are_written_out_not_refused():
+    """A what-if field may receive 1e300 €: the message quoting it must not crash."""
+    from scoring.text import formatting as F
+    from scoring.text.catalogue import format_value
+
+    shown = format_value("AMT_CREDIT", 1e300, "fr")
+    assert shown.endswith("€") and shown.replace("\u202f", "").rstrip("€").isdigit()
+    assert len(shown.replace("\u202f", "").rstrip("€")) == 301
+    assert F.format_percent(1e30, "en").endswith("%")
+    assert F.format_number(-1e-300, "fr", 2) == "0,00"
