@@ -64,7 +64,7 @@ def measure_in_process(paths: Paths, tmp: Path, repeat: int, seed: int = 0) -> d
     """Document build and client-switch latency through the app's builder and callbacks."""
     from bokeh.document import Document
 
-    from bokeh_app.layout import build_document
+    from bokeh_app.session import build_document
     from bokeh_app.store import ClientIndex
     from scoring.service.inprocess import InProcessClient
     from scoring.service.prediction_log import PredictionLog

@@ -21,7 +21,7 @@ from bokeh.events import ButtonClick
 from bokeh.models import Div
 
 from bokeh_app import gauge, i18n, layout, panel_model, store, views
-from bokeh_app.layout import build_document, open_session, url_arguments
+from bokeh_app.session import build_document, open_session, url_arguments
 from bokeh_app.store import ClientIndex
 from scoring.errors import ArtefactMissing
 from scoring.model.decision import RISK_LEVEL_KEYS, risk_band_edges

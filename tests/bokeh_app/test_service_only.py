@@ -128,7 +128,8 @@ def remote_dashboard(api_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     import polars as pl
 
     from bokeh_app import store
-    from bokeh_app.layout import Dashboard, open_session
+    from bokeh_app.layout import Dashboard
+    from bokeh_app.session import open_session
     from scoring.explain import shap_cache
 
     empty = Paths(data_dir=tmp_path / "data", cache_dir=tmp_path / "cache")
