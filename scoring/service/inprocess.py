@@ -27,7 +27,8 @@ from scoring.service import overrides as override_rules
 from scoring.service import population_queries as queries
 from scoring.service.lang import lang_index, norm_lang
 from scoring.service.model_card import build_card, json_safe, json_value
-from scoring.service.population import Population, warm_up
+from scoring.service.population import Population
+from scoring.service.population_stats import warm_up
 from scoring.service.prediction_log import PredictionEvent, PredictionLog
 from scoring.service.profile import build_profile
 from scoring.service.protocol import (

@@ -17,9 +17,8 @@ from typing import Any
 import numpy as np
 
 from scoring.service.lang import pick
-from scoring.service.population import (
-    GROUPS,
-    Population,
+from scoring.service.population import GROUPS, Population
+from scoring.service.population_stats import (
     age_band,
     bin_edges,
     category_counts,

@@ -17,7 +17,8 @@ from bokeh_app.panels_compare import ComparePanel
 from bokeh_app.panels_scatter import ScatterPanel
 from bokeh_app.panels_whatif import WhatIfPanel
 from scoring.service import population_queries as queries
-from scoring.service.population import Population, percentile_of, selection_summary
+from scoring.service.population import Population
+from scoring.service.population_stats import percentile_of, selection_summary
 from tests.panels_support import FakeClient, make_population, population_of
 
 CLIENT = 100_011

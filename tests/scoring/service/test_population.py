@@ -6,9 +6,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from scoring.service.population import (
-    GROUPS,
-    Population,
+from scoring.service.population import GROUPS, Population
+from scoring.service.population_stats import (
     age_band,
     bin_edges,
     comparison_groups,
