@@ -10,7 +10,6 @@ population built from its own values.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
@@ -22,15 +21,11 @@ from scoring.service import overrides
 from scoring.service import population_queries as queries
 from scoring.service.population import Population
 from scoring.service.protocol import (
-    Comparison,
     Contribution,
     Explanation,
     GlobalImportance,
     OverrideCheck,
-    PopulationInfo,
-    ScatterSample,
     Score,
-    Selection,
     UnknownClient,
     WhatIf,
     WhatIfForm,
@@ -54,7 +49,7 @@ FEATURES = [
 ]
 
 
-class FakeClient:
+class FakeClient(queries.PopulationAnswers):
     """`n` clients numbered from 100002, threshold `threshold`, SHAP drawn once from a seed."""
 
     def __init__(self, n: int = 300, threshold: float = 0.1, seed: int = 3):
@@ -143,8 +138,11 @@ class FakeClient:
         return WhatIf(before=before, after=before, overrides=dict(overrides))
 
     # population sections ---------------------------------------------------------------------
-    @cached_property
     def _population(self) -> Population:
+        return self._population_data
+
+    @cached_property
+    def _population_data(self) -> Population:
         n = len(self.ids)
         frame = pl.DataFrame({"SK_ID_CURR": self.ids, "TARGET": [i % 2 for i in range(n)],
                               "SAMPLE": ["train"] * n, "CODE_GENDER": ["F", "M"] * (n // 2) + ["F"] * (n % 2)})
@@ -154,21 +152,6 @@ class FakeClient:
         return Population.from_frame(frame, proba, self.threshold,
                                      importance=[f for f, _ in sorted(self.global_rank.items(),
                                                                       key=lambda kv: kv[1][0])])
-
-    def population(self) -> PopulationInfo:
-        return queries.population_info(self._population)
-
-    def comparison(self, feature: str, group: str = "all", client_id: int | None = None,
-                   lang: str = "fr") -> Comparison:
-        return queries.comparison(self._population, feature, group, client_id, lang)
-
-    def scatter(self, x: str, y: str, client_id: int | None = None, max_points: int = 20_000,
-                lang: str = "fr") -> ScatterSample:
-        return queries.scatter(self._population, x, y, client_id, max_points, lang)
-
-    def selection(self, x: str | None = None, y: str | None = None, region: Mapping[str, Any] | None = None,
-                  client_ids: Sequence[int] | None = None, lang: str = "fr") -> Selection:
-        return queries.selection(self._population, x, y, region, client_ids, lang)
 
     def what_if_form(self, client_id: int | None = None) -> WhatIfForm:
         record = {} if client_id is None else {"AMT_CREDIT": 1000.0 * float(self.values[self._row(client_id), 2])}

@@ -11,7 +11,6 @@ constructed population, exactly as the in-process client computes them.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,15 +22,11 @@ from scoring.service import overrides as override_rules
 from scoring.service import population_queries as queries
 from scoring.service.population import Population
 from scoring.service.protocol import (
-    Comparison,
     Contribution,
     Explanation,
     InvalidOverride,
     OverrideCheck,
-    PopulationInfo,
-    ScatterSample,
     Score,
-    Selection,
     UnknownClient,
     WhatIf,
     WhatIfForm,
@@ -91,7 +86,7 @@ def make_population(n: int = 2000, seed: int = 3) -> tuple[Population, pl.DataFr
 
 
 @dataclass
-class FakeClient:
+class FakeClient(queries.PopulationAnswers):
     """ScoringClient over the constructed frame; records every what_if call."""
 
     frame: pl.DataFrame
@@ -101,6 +96,9 @@ class FakeClient:
     def __post_init__(self) -> None:
         if self.pop is None:
             self.pop = population_of(self.frame)
+
+    def _population(self) -> Population:
+        return self.pop
 
     def _row(self, client_id: int) -> dict[str, Any]:
         rows = self.frame.filter(pl.col("SK_ID_CURR") == client_id)
@@ -147,22 +145,7 @@ class FakeClient:
         after = self._explain(row | overrides, client_id, top)
         return WhatIf(before, after, dict(overrides))
 
-    # population sections and the what-if form, as the in-process client computes them
-    def population(self) -> PopulationInfo:
-        return queries.population_info(self.pop)
-
-    def comparison(self, feature: str, group: str = "all", client_id: int | None = None,
-                   lang: str = "fr") -> Comparison:
-        return queries.comparison(self.pop, feature, group, client_id, lang)
-
-    def scatter(self, x: str, y: str, client_id: int | None = None, max_points: int = 20_000,
-                lang: str = "fr") -> ScatterSample:
-        return queries.scatter(self.pop, x, y, client_id, max_points, lang)
-
-    def selection(self, x: str | None = None, y: str | None = None, region: Mapping[str, Any] | None = None,
-                  client_ids: Sequence[int] | None = None, lang: str = "fr") -> Selection:
-        return queries.selection(self.pop, x, y, region, client_ids, lang)
-
+    # the what-if form, as the in-process client builds it (population calls: PopulationAnswers)
     def what_if_form(self, client_id: int | None = None) -> WhatIfForm:
         """The real form fields; the client's raw record rebuilt from the frame's display values."""
         record: dict[str, Any] = {}

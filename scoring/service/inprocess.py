@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -32,16 +31,12 @@ from scoring.service.population_stats import warm_up
 from scoring.service.prediction_log import PredictionEvent, PredictionLog
 from scoring.service.profile import build_profile
 from scoring.service.protocol import (
-    Comparison,
     Contribution,
     Explanation,
     GlobalImportance,
     InvalidOverride,
     OverrideCheck,
-    PopulationInfo,
-    ScatterSample,
     Score,
-    Selection,
     UnknownClient,
     WhatIf,
     WhatIfForm,
@@ -67,7 +62,7 @@ def _load_applications(paths: Paths) -> pl.DataFrame:
     return pl.concat(frames, how="diagonal_relaxed")
 
 
-class InProcessClient:
+class InProcessClient(queries.PopulationAnswers):
     """ScoringClient reading the artefacts at `paths` (thread-safe for reads).
 
     `source` is what the prediction log records for scores served by this
@@ -139,22 +134,7 @@ class InProcessClient:
         self._log(after.score, "what_if", clean, source)
         return WhatIf(before=before, after=after, overrides=clean)
 
-    # -- population sections --------------------------------------------------------------------
-    def population(self) -> PopulationInfo:
-        return queries.population_info(self._population())
-
-    def comparison(self, feature: str, group: str = "all", client_id: int | None = None,
-                   lang: str = "fr") -> Comparison:
-        return queries.comparison(self._population(), feature, group, client_id, norm_lang(lang))
-
-    def scatter(self, x: str, y: str, client_id: int | None = None, max_points: int = queries.MAX_POINTS,
-                lang: str = "fr") -> ScatterSample:
-        return queries.scatter(self._population(), x, y, client_id, max_points, norm_lang(lang))
-
-    def selection(self, x: str | None = None, y: str | None = None, region: Mapping[str, Any] | None = None,
-                  client_ids: Sequence[int] | None = None, lang: str = "fr") -> Selection:
-        return queries.selection(self._population(), x, y, region, client_ids, norm_lang(lang))
-
+    # -- population sections: answered by PopulationAnswers from _population() ----------------
     def warm_up(self) -> dict[str, float]:
         """Build the population and its shared derived data now (seconds per step), so that no
         advisor waits for the first comparison; a server calls it once when it starts."""

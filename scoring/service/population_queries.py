@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from scoring.service.lang import pick
+from scoring.service.lang import norm_lang, pick
 from scoring.service.population import GROUPS, Population
 from scoring.service.population_stats import (
     age_band,
@@ -303,3 +303,26 @@ def check_region(region: Any, lang: str) -> dict[str, Any]:
 def _finite(value: Any) -> bool:
     return (isinstance(value, int | float | np.number) and not isinstance(value, bool)
             and math.isfinite(float(value)))
+
+
+class PopulationAnswers:
+    """The population calls of the `ScoringClient` protocol, answered from the population that
+    `_population()` returns: one implementation for the in-process client (and test doubles)."""
+
+    def _population(self) -> Population:
+        raise NotImplementedError
+
+    def population(self) -> PopulationInfo:
+        return population_info(self._population())
+
+    def comparison(self, feature: str, group: str = "all", client_id: int | None = None,
+                   lang: str = "fr") -> Comparison:
+        return comparison(self._population(), feature, group, client_id, norm_lang(lang))
+
+    def scatter(self, x: str, y: str, client_id: int | None = None, max_points: int = MAX_POINTS,
+                lang: str = "fr") -> ScatterSample:
+        return scatter(self._population(), x, y, client_id, max_points, norm_lang(lang))
+
+    def selection(self, x: str | None = None, y: str | None = None, region: Mapping[str, Any] | None = None,
+                  client_ids: Sequence[int] | None = None, lang: str = "fr") -> Selection:
+        return selection(self._population(), x, y, region, client_ids, norm_lang(lang))
