@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from benchmarks.localserver import free_port, start_dashboard, stop
 from scoring.paths import REPO_ROOT, Paths
 
-__all__ = ["CHROMIUM", "LAUNCH_ARGS", "axe_path", "free_port", "start_server", "stop_server"]
+__all__ = ["CHROMIUM", "LAUNCH_ARGS", "axe_path", "free_port", "page_in", "start_server", "stop_server"]
 
 CHROMIUM = Path("/usr/bin/chromium")
 #: Debian's chromium, headless, as root, on a machine without outside network.
@@ -32,3 +35,18 @@ def start_server(paths: Paths, port: int) -> subprocess.Popen:
 
 stop_server = stop
 
+
+
+@contextmanager
+def page_in(browser: Any, **context_options: Any) -> Iterator[Any]:
+    """A page in a fresh browser context (no shared cache or cookies); the test fails on any
+    JavaScript error the page raised."""
+    context = browser.new_context(**context_options)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        yield page
+    finally:
+        context.close()
+    assert not errors, f"JavaScript errors: {errors}"

@@ -53,3 +53,16 @@ def chromium() -> Iterator[object]:
             yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture(scope="session")
+def dashboard_server(small_run: Paths) -> Iterator[str]:
+    """One `bokeh serve bokeh_app` over the session's small run, shared by the browser tests."""
+    from tests.browser_support import free_port, start_server, stop_server
+
+    port = free_port()
+    proc = start_server(small_run, port)
+    try:
+        yield f"http://127.0.0.1:{port}/bokeh_app"
+    finally:
+        stop_server(proc)

@@ -8,19 +8,12 @@ Screenshots are kept in tests/artifacts/ (git-ignored) for a human to look at.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 
 from bokeh_app import layout
 from scoring.paths import REPO_ROOT, Paths
-from tests.browser_support import (
-    CHROMIUM,
-    axe_path,
-    free_port,
-    start_server,
-    stop_server,
-)
+from tests.browser_support import CHROMIUM, axe_path, page_in
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not installed")]
@@ -35,13 +28,8 @@ FOCUSED_JS = """() => {
 
 
 @pytest.fixture(scope="module")
-def server(small_run: Paths) -> Iterator[str]:
-    port = free_port()
-    proc = start_server(small_run, port)
-    try:
-        yield f"http://127.0.0.1:{port}/bokeh_app"
-    finally:
-        stop_server(proc)
+def server(dashboard_server: str) -> str:
+    return dashboard_server
 
 
 @pytest.fixture(scope="module")
@@ -51,13 +39,8 @@ def browser(server, chromium):
 
 @pytest.fixture()
 def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield pg
-    context.close()
-    assert not errors, f"JavaScript errors: {errors}"
+    with page_in(browser, viewport={"width": 1280, "height": 900}, locale="fr-FR") as pg:
+        yield pg
 
 
 @pytest.fixture(scope="module")

@@ -7,18 +7,10 @@ on the shared small run. Skipped when /usr/bin/chromium is absent.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from scoring.paths import Paths
-from tests.browser_support import (
-    CHROMIUM,
-    axe_path,
-    free_port,
-    start_server,
-    stop_server,
-)
+from tests.browser_support import CHROMIUM, axe_path, page_in
 
 pytestmark = [
     pytest.mark.browser,
@@ -27,18 +19,13 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def server(small_run: Paths) -> Iterator[str]:
+def server(dashboard_server: str, small_run: Paths) -> str:
     """The real dashboard with a train client opened from the URL."""
     import polars as pl
 
     ids = pl.read_parquet(small_run.features, columns=["SK_ID_CURR", "SAMPLE"])
     client_id = int(ids.filter(pl.col("SAMPLE") == "train")["SK_ID_CURR"][5])
-    port = free_port()
-    proc = start_server(small_run, port)
-    try:
-        yield f"http://127.0.0.1:{port}/bokeh_app?client={client_id}"
-    finally:
-        stop_server(proc)
+    return f"{dashboard_server}?client={client_id}"
 
 
 @pytest.fixture(scope="module")
@@ -48,17 +35,12 @@ def browser(server, chromium):
 
 @pytest.fixture()
 def page(browser, server):
-    context = browser.new_context(viewport={"width": 1280, "height": 2600})
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    pg.goto(server + "&lang=fr", wait_until="load")
-    pg.locator("p.decision").wait_for(timeout=30_000)
-    open_sections(pg)
-    pg.get_by_text("Toute la population :").first.wait_for(timeout=30_000)
-    yield pg
-    context.close()
-    assert errors == [], errors
+    with page_in(browser, viewport={"width": 1280, "height": 2600}) as pg:
+        pg.goto(server + "&lang=fr", wait_until="load")
+        pg.locator("p.decision").wait_for(timeout=30_000)
+        open_sections(pg)
+        pg.get_by_text("Toute la population :").first.wait_for(timeout=30_000)
+        yield pg
 
 
 #: The sections below the first screen, as their buttons read while closed.
