@@ -7,7 +7,10 @@ prefilled with the client's values in display units; under each field a
 hint says what it takes. A field is checked by the service as it changes
 (`ScoringClient.check_overrides`: number, whole number, range, required,
 list value) and its message, naming the field and the value, sits next to
-it; "Recalculer" does nothing but flag the fields while one is invalid. Only
+it (field spec, labels with units and the accessible error: `panels_whatif_fields`);
+"Recalculer" (or Enter in a field, when the form differs from what was last
+computed; never a keystroke) re-scores, and only flags the fields while one
+is invalid. Only
 the fields that differ from the original are sent to `client.what_if` (in
 the raw units the service returned with the check), which re-scores a
 private copy: edits live in this session and never reach the shared data,
@@ -17,9 +20,10 @@ the SHAP cache or another session.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
+from bokeh.events import ValueSubmit
 from bokeh.layouts import column, row
 from bokeh.models import (
     Button,
@@ -35,67 +39,27 @@ from bokeh.plotting import figure
 
 from bokeh_app import panels_common as pc
 from bokeh_app.i18n import check_lang, fmt_percent, fmt_signed, t
+from bokeh_app.panels_whatif_fields import (  # noqa: F401 - re-exported for the panel's users
+    EMPTY,
+    ERROR_CSS,
+    SHOW_PROTECTED_FIELDS,
+    FieldSpec,
+    describe_callback,
+    error_text,
+    field_hint,
+    field_specs,
+    new_error_sheet,
+    text_of,
+)
 from scoring.service.protocol import (
     Explanation,
     InvalidOverride,
     OverrideCheck,
-    WhatIfForm,
 )
 
-#: Protected fields (the service flags them) are left out of the form.
-SHOW_PROTECTED_FIELDS = False
 #: Fields per row of the form.
 FIELDS_PER_ROW = 3
 ICON_GRANTED, ICON_REFUSED = "✓", "✗"
-EMPTY = ""
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """One editable field as the form needs it (values in display units)."""
-
-    name: str
-    labels: dict[str, str]
-    kind: str  # "int" | "float" | "category"
-    minimum: float | None
-    maximum: float | None
-    categories: tuple[str, ...]
-    required: bool
-    feature: str  # feature column holding the client's current value
-
-    def label(self, lang: str) -> str:
-        return self.labels.get(lang) or self.labels.get("fr") or self.name
-
-
-def field_specs(form: WhatIfForm) -> list[FieldSpec]:
-    """The service's editable fields, protected ones removed."""
-    return [FieldSpec(f.name, dict(f.labels), f.kind, f.minimum, f.maximum, tuple(f.categories),
-                      f.required, f.feature)
-            for f in form.fields if SHOW_PROTECTED_FIELDS or not f.protected]
-
-
-def text_of(value: Any, lang: str) -> str:
-    """A number as typed in a field: at most 2 decimals, no thousands separator, the
-    language's decimal mark."""
-    if value is None:
-        return EMPTY
-    if isinstance(value, str):
-        return value
-    text = (f"{int(value)}" if float(value).is_integer()
-            else f"{float(value):.2f}".rstrip("0").rstrip("."))
-    return text.replace(".", ",") if check_lang(lang) == "fr" else text
-
-
-def field_hint(spec: FieldSpec, lang: str) -> str:
-    """What a field takes, in words, before anything is typed (kind, limits, required)."""
-    required = t("field.required", lang) if spec.required else ""
-    kind = (t("field.choice", lang) if spec.kind == "category"
-            else t("field.integer", lang) if spec.kind == "int" else t("field.number", lang))
-    low = (t("field.min", lang, min=pc.format_feature_value(spec.name, spec.minimum, lang))
-           if spec.minimum is not None else "")
-    high = (t("field.max", lang, max=pc.format_feature_value(spec.name, spec.maximum, lang))
-            if spec.maximum is not None else "")
-    return " ".join(part for part in (kind, low, high, required) if part)
 
 
 def contribution_rows(before: Explanation, after: Explanation, lang: str) -> dict[str, list]:
@@ -151,18 +115,10 @@ class WhatIfPanel:
         self.help = Div(stylesheets=self.sheets)
         self.inputs: dict[str, Any] = {}
         self.messages: dict[str, Div] = {}
-        cells = []
-        for spec in self.specs:
-            if spec.kind == "category":
-                widget = Select(value=EMPTY, options=[], stylesheets=self.sheets)
-            else:
-                widget = TextInput(value=EMPTY, stylesheets=self.sheets)
-            widget.on_change("value", self._make_on_field(spec))
-            self.inputs[spec.name] = widget
-            self.messages[spec.name] = Div(text="", stylesheets=self.sheets)
-            cells.append(column(widget, self.messages[spec.name], sizing_mode="stretch_width"))
-        rows = [row(*cells[i:i + FIELDS_PER_ROW], sizing_mode="stretch_width")
-                for i in range(0, len(cells), FIELDS_PER_ROW)]
+        self.error_sheets: dict[str, Any] = {}  # per field: the error border, toggled here
+        self.computed: dict[str, str] | None = None  # edited texts of the last recompute
+        self._status_text: Callable[[], tuple[str, bool]] | None = None  # re-read on a switch
+        rows = self._build_fields()
         self.recompute_button = Button(button_type="primary", stylesheets=self.sheets)
         self.reset_button = Button(stylesheets=self.sheets)
         self.recompute_button.on_click(self.recompute)
@@ -198,6 +154,24 @@ class WhatIfPanel:
         )
         self._apply_texts()
 
+    def _build_fields(self) -> list[Any]:
+        """One input per field (label with unit, message under it), FIELDS_PER_ROW per row."""
+        cells = []
+        for spec in self.specs:
+            sheet = self.error_sheets[spec.name] = new_error_sheet()
+            if spec.kind == "category":
+                widget = Select(value=EMPTY, options=[], stylesheets=[*self.sheets, sheet])
+            else:
+                widget = TextInput(value=EMPTY, stylesheets=[*self.sheets, sheet])
+                widget.on_event(ValueSubmit, self._make_on_submit(spec))
+            widget.js_on_change("tags", describe_callback())
+            widget.on_change("value", self._make_on_field(spec))
+            self.inputs[spec.name] = widget
+            self.messages[spec.name] = Div(text="", stylesheets=self.sheets)
+            cells.append(column(widget, self.messages[spec.name], sizing_mode="stretch_width"))
+        return [row(*cells[i:i + FIELDS_PER_ROW], sizing_mode="stretch_width")
+                for i in range(0, len(cells), FIELDS_PER_ROW)]
+
     # -- public interface
     def set_client(self, client_id: int) -> None:
         """Load a client: the form shows its values and the "Avant" side its current score."""
@@ -207,8 +181,7 @@ class WhatIfPanel:
             self.before = self.client.explanation(self.client_id, lang=self.lang)
         except Exception as exc:  # noqa: BLE001 - unknown client or service down: say so, keep going
             self.client_id, self.before, self.result = None, None, None
-            self.status.text = self._status(t("whatif.error", self.lang, message=str(exc)),
-                                            alert=True)
+            self._say(lambda m=str(exc): t("whatif.error", self.lang, message=m), alert=True)
             self.before_div.text = self.after_div.text = ""
             self.bar_source.data = {k: [] for k in self.bar_source.data}
             self._show_contributions({"factor": [], "before": [], "after": [], "change": []})
@@ -218,9 +191,15 @@ class WhatIfPanel:
         self.reset()
 
     def set_language(self, lang: str) -> None:
+        """Every text in the new language: labels, hints, messages, results and the status line."""
         self.lang = check_lang(lang)
+        if self.computed is not None:  # the typed numbers change decimal mark, not value
+            self.computed = {k: _retype(v, self.lang) for k, v in self.computed.items()}
         self._apply_texts()
         self._revalidate_all()
+        if self._status_text is not None:
+            text, alert = self._status_text()
+            self.status.text = self._status(text, alert)
         if self.client_id is not None:  # labels are re-read from the catalogue: no new call
             if self.result is not None:
                 self._show_result(self.result)
@@ -244,7 +223,8 @@ class WhatIfPanel:
             self.inputs[spec.name].value = text_of(self.original.get(spec.name), self.lang)
         self._show_errors({})
         self.result = None
-        self.status.text = self._status(t("whatif.pending", self.lang))
+        self.computed = {}  # the form shows what "Avant" scored: Enter has nothing to compute
+        self._say(lambda: t("whatif.pending", self.lang))
         self._show_before_only()
 
     def edited_texts(self) -> dict[str, str]:
@@ -272,31 +252,32 @@ class WhatIfPanel:
         try:
             check = self.check()
         except Exception as exc:  # noqa: BLE001 - service down: the advisor sees why
-            self.status.text = self._status(t("whatif.error", self.lang, message=str(exc)), alert=True)
+            self._say(lambda m=str(exc): t("whatif.error", self.lang, message=m), alert=True)
             return
         errors = {k: v for k, v in check.errors.items() if k in self.inputs}
         self._show_errors(errors)
         if errors:
-            self.status.text = self._status(t("whatif.invalid", self.lang), alert=True)
+            self._say(lambda: t("whatif.invalid", self.lang), alert=True)
             return
         changed = {k: check.raw[k] for k, v in check.display.items() if not _same(v, self.original.get(k))}
         if not changed:
             self.result = None
             self._show_before_only()
-            self.status.text = self._status(t("whatif.no_change", self.lang))
+            self.computed = self.edited_texts()
+            self._say(lambda: t("whatif.no_change", self.lang))
             return
         try:
             result = self.client.what_if(self.client_id, changed, lang=self.lang)
         except InvalidOverride as exc:
             self._show_errors({k: v for k, v in exc.errors.items() if k in self.inputs})
-            self.status.text = self._status(t("whatif.invalid", self.lang) + " "
-                                            + "; ".join(exc.errors.values()), alert=True)
+            problems = "; ".join(exc.errors.values())
+            self._say(lambda: t("whatif.invalid", self.lang) + " " + problems, alert=True)
             return
         except Exception as exc:  # noqa: BLE001 - the advisor sees the reason, the page survives
-            self.status.text = self._status(t("whatif.error", self.lang, message=str(exc)),
-                                            alert=True)
+            self._say(lambda m=str(exc): t("whatif.error", self.lang, message=m), alert=True)
             return
         self.result = result
+        self.computed = self.edited_texts()
         self._show_result(result)
 
     # -- internals
@@ -304,6 +285,16 @@ class WhatIfPanel:
         def on_change(_attr: str, _old: Any, new: str) -> None:
             self._show_field_error(spec.name, self._field_errors({spec.name: new}).get(spec.name))
         return on_change
+
+    def _make_on_submit(self, spec: FieldSpec):
+        def on_submit(event: ValueSubmit) -> None:
+            """Enter in a field: recompute, when the form differs from the last computation."""
+            widget = self.inputs[spec.name]
+            if event.value is not None and event.value != widget.value:
+                widget.value = event.value  # Enter may reach us before the field's change
+            if self.edited_texts() != self.computed:
+                self.recompute()
+        return on_submit
 
     def _field_errors(self, texts: dict[str, str]) -> dict[str, str]:
         """The service's messages for these fields (an untouched field is never an error)."""
@@ -329,14 +320,22 @@ class WhatIfPanel:
 
     def _show_field_error(self, name: str, error: str | None) -> None:
         """The field's message (an alert), or else its hint."""
+        widget = self.inputs[name]
         if error:
             self.errors[name] = error
+            text = error_text(error, self.lang)
             self.messages[name].text = (f"<span role='alert' style='color:{pc.REFUSED};"
-                                        f"font-weight:bold'>⚠ {pc.esc(error)}</span>")
+                                        f"font-weight:bold'>⚠ {pc.esc(text)}</span>")
+            self.error_sheets[name].css = ERROR_CSS
+            state = ["invalid", text]
         else:
             self.errors.pop(name, None)
-            hint = field_hint(self._specs[name], self.lang)
-            self.messages[name].text = f"<span style='color:{pc.NEUTRAL}'>{pc.esc(hint)}</span>"
+            text = field_hint(self._specs[name], self.lang)
+            self.messages[name].text = f"<span style='color:{pc.NEUTRAL}'>{pc.esc(text)}</span>"
+            self.error_sheets[name].css = ""
+            state = ["", text]
+        if list(widget.tags) != state:
+            widget.tags = state  # the input's aria-describedby / aria-invalid (see describe_callback)
 
     def _decision(self, refused: bool) -> str:
         return (f"{ICON_REFUSED} {t('whatif.refused', self.lang)}" if refused
@@ -387,11 +386,14 @@ class WhatIfPanel:
                                                 (after_h, result.after)])
         self._label_bars([(before_h, result.before), (after_h, result.after)])
         self._show_contributions(contribution_rows(result.before, result.after, lang))
-        b, a = result.before.score, result.after.score
-        self.status.text = self._status(t(
-            "whatif.done", lang, n=len(result.overrides), before=fmt_percent(b.probability, lang),
-            after=fmt_percent(a.probability, lang), decision_before=self._decision(b.refused),
-            decision_after=self._decision(a.refused)))
+        self._say(lambda: self._done_text(result))
+
+    def _done_text(self, result: Any) -> str:
+        """The result sentence in the current language."""
+        lang, b, a = self.lang, result.before.score, result.after.score
+        return t("whatif.done", lang, n=len(result.overrides), before=fmt_percent(b.probability, lang),
+                 after=fmt_percent(a.probability, lang), decision_before=self._decision(b.refused),
+                 decision_after=self._decision(a.refused))
 
     def _label_bars(self, items: list[tuple[str, Explanation]]) -> None:
         """The probability bars in words (the chart's text alternative)."""
@@ -412,6 +414,11 @@ class WhatIfPanel:
             t("whatif.contrib_caption", lang), headers,
             zip(rows["factor"], rows["before"], rows["after"], rows["change"]))
 
+    def _say(self, message: Callable[[], str], alert: bool = False) -> None:
+        """Show a status line; kept as a function so that a language switch re-reads it."""
+        self._status_text = lambda: (message(), alert)
+        self.status.text = self._status(message(), alert)
+
     def _status(self, text: str, alert: bool = False) -> str:
         role = "alert" if alert else "status"
         colour = pc.REFUSED if alert else pc.TEXT
@@ -423,7 +430,7 @@ class WhatIfPanel:
         self.help.text = f"<p>{pc.esc(t('whatif.help', lang))}</p>"
         for spec in self.specs:
             widget = self.inputs[spec.name]
-            widget.title = spec.label(lang)
+            widget.title = spec.title(lang)
             if spec.kind == "category":
                 cats = list(spec.categories)
                 current = widget.value

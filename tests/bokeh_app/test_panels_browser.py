@@ -89,7 +89,7 @@ def test_brushing_a_region_updates_the_summary(page):
 
 
 def test_what_if_end_to_end(page):
-    field = page.get_by_label("Montant du crédit", exact=True)
+    field = page.get_by_label("Montant du crédit (€)", exact=True)
     original = field.input_value()
     field.fill("abc")
     field.press("Tab")
@@ -104,7 +104,7 @@ def test_what_if_end_to_end(page):
     assert "→" in done.inner_text()
     page.get_by_role("button", name="Réinitialiser").click()
     expect = pytest.importorskip("playwright.sync_api").expect
-    expect(page.get_by_label("Montant du crédit", exact=True)).to_have_value(original, timeout=10_000)
+    expect(page.get_by_label("Montant du crédit (€)", exact=True)).to_have_value(original, timeout=10_000)
     expect(page.get_by_text("Après modification")).to_have_count(0, timeout=10_000)
 
 
