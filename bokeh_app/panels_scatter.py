@@ -16,6 +16,13 @@ reproduces the selection (a plain box or lasso), the service summarises every
 population client inside it. Selections combined with Shift/Ctrl (union,
 intersection) keep the sample-based summary. Clearing the selection (button,
 or an empty selection) restores the whole population.
+
+Keyboard and assistive technology: four bound fields select a box without a
+mouse and follow a box dragged with it (4 significant digits, the page's
+number format); a bound that is no number is named in its message. Tooltips
+name the features and show the nearest point only, numbers in the page's
+language; every tool has a description and each figure a role and an
+aria-label that names and summarises it (helpers: `panels_scatter_views`).
 """
 
 from __future__ import annotations
@@ -47,6 +54,12 @@ from bokeh.plotting import figure
 
 from bokeh_app import panels_common as pc
 from bokeh_app.i18n import check_lang, fmt_number, fmt_percent, t
+from bokeh_app.panels_scatter_views import (
+    bound_text,
+    describe_tools,
+    local_number,
+    parse_bound,
+)
 from scoring.service.protocol import (
     PopulationInfo,
     ScatterSample,
@@ -162,7 +175,8 @@ class ScatterPanel:
         self.lasso = LassoSelectTool(renderers=[self.points], continuous=False)
         fig.add_tools(self.box, self.lasso)
         fig.toolbar.active_drag = self.box
-        self.hover = HoverTool(renderers=[self.points])
+        # one tooltip, the nearest point, even where points pile up
+        self.hover = HoverTool(renderers=[self.points], limit=1, point_policy="snap_to_data")
         fig.add_tools(self.hover)
         self.color_bar = ColorBar(color_mapper=self.mapper, title_text_color=pc.TEXT,
                                   major_label_text_color=pc.TEXT)
@@ -235,7 +249,9 @@ class ScatterPanel:
         self.refresh()
 
     def set_language(self, lang: str) -> None:
-        self.lang = check_lang(lang)
+        old, self.lang = self.lang, check_lang(lang)
+        for widget in self.bounds.values():  # typed bounds in the new language's notation
+            widget.value = _retype(widget.value, old, self.lang)
         options = pc.feature_options(self.info, self.lang, numeric_only=True)
         self.x_select.options = options
         self.y_select.options = options
@@ -301,6 +317,8 @@ class ScatterPanel:
         either = np.count_nonzero(sample_in | chosen)
         if either == 0 or both / either < GEOMETRY_AGREEMENT:
             return  # a combined (Shift/Ctrl) selection: keep the sample-based summary
+        if geometry.get("type") == "rect":
+            self._show_bounds(geometry)  # the keyboard fields follow the dragged box
         self._select_region(geometry)
 
     def _select_region(self, geometry: dict[str, Any]) -> None:
@@ -344,25 +362,37 @@ class ScatterPanel:
     def _reset_bounds(self) -> None:
         """Bounds prefilled with each axis' displayed range (quantiles 0.5 %-99.5 %)."""
         for axis, (lo, hi) in (("x", self.sample.x_range), ("y", self.sample.y_range)):
-            self.bounds[f"{axis}0"].value = _plain(float(lo), self.lang)
-            self.bounds[f"{axis}1"].value = _plain(float(hi), self.lang)
+            self.bounds[f"{axis}0"].value = bound_text(float(lo), self.lang)
+            self.bounds[f"{axis}1"].value = bound_text(float(hi), self.lang)
+        self.bounds_message.text = ""
+
+    def _show_bounds(self, geometry: dict[str, Any]) -> None:
+        """A box's bounds in the four fields, 4 significant digits, the page's number format."""
+        for key in ("x0", "x1", "y0", "y1"):
+            self.bounds[key].value = bound_text(float(geometry[key]), self.lang)
         self.bounds_message.text = ""
 
     def apply_bounds(self) -> None:
         """Select the box typed in the four bounds (nothing changes while one is not a number)."""
-        values = {}
+        values, errors = {}, []
         for key, widget in self.bounds.items():
-            text = (widget.value or "").strip().replace("\u202f", "").replace(" ", "")
-            try:
-                values[key] = float(text.replace(",", "."))
-            except ValueError:
-                values[key] = float("nan")
-        if not all(np.isfinite(v) for v in values.values()):
-            self.bounds_message.text = (f"<p role='alert' style='color:{pc.REFUSED}'>"
-                                        f"⚠ {pc.esc(t('field.number', self.lang))}</p>")
+            values[key] = parse_bound(widget.value, self.lang)
+            if values[key] is None:
+                errors.append(t("brush.bound_error", self.lang, bound=self._bound_name(key),
+                                value=(widget.value or "").strip()))
+        if errors:
+            self.bounds_message.text = "".join(
+                f"<p role='alert' style='color:{pc.REFUSED};font-weight:bold'>⚠ {pc.esc(e)}</p>"
+                for e in errors)
             return
         self.bounds_message.text = ""
         self.select_box(values["x0"], values["x1"], values["y0"], values["y1"])
+
+    def _bound_name(self, key: str) -> str:
+        """ "Borne basse de <feature>" / "Upper bound of <feature>", for messages."""
+        meta = self.features[self.x_name if key.startswith("x") else self.y_name]
+        return t("brush.bound_low" if key.endswith("0") else "brush.bound_high", self.lang,
+                 feature=pc.feature_label(meta, self.lang))
 
     @property
     def points_sent(self) -> int:
@@ -385,13 +415,14 @@ class ScatterPanel:
                      total=fmt_number(sample.n_clients, lang), x=fx, y=fy,
                      xv=f"{fx} {xv}", yv=f"{fy} {yv}", proba=proba)
         self.summary.text = f"<p class='chart-summary'>{pc.esc(sentence)}</p>"
-        self.figure.html_attributes = {"role": "figure", "aria-label": sentence}
+        self.figure.html_attributes = {
+            "role": "figure", "aria-label": t("scatter.chart_name", lang, x=fx, y=fy) + ". " + sentence}
+        self._hover_texts(fx, fy)
         self.figure.xaxis[0].axis_label = fx
         self.figure.yaxis[0].axis_label = fy
         for key, f in (("x0", fx), ("x1", fx), ("y0", fy), ("y1", fy)):
             self.bounds[key].title = t("brush.from" if key.endswith("0") else "brush.to", lang,
                                        feature=f)
-            self.bounds[key].value = _retype(self.bounds[key].value, lang)
         q = self.table_data = _quintile_table(sample, lang)
         headers = [fx, t("table.count", lang),
                    t("scatter.mean", lang, feature=fy), t("brush.proba", lang)]
@@ -409,7 +440,8 @@ class ScatterPanel:
         self.hist.y_range.end = max(tops + [1.0]) * 1.1
         self.brush_summary.text = (f"<p class='chart-summary' role='status' aria-live='polite'>"
                                    f"{pc.esc(data.sentence)}</p>")
-        self.hist.html_attributes = {"role": "figure", "aria-label": data.sentence}
+        self.hist.html_attributes = {"role": "figure", "aria-label": t("brush.chart_name", self.lang)
+                                     + ". " + data.sentence}
         headers = [t("brush.metric", self.lang), t("brush.selection", self.lang),
                    t("brush.all", self.lang)]
         rows = zip(data.table["metric"], data.table["selection"], data.table["population"])
@@ -429,8 +461,10 @@ class ScatterPanel:
         self.clear_button.label = t("brush.clear", lang)
         self.keyboard_help.text = f"<p>{pc.esc(t('brush.keyboard', lang))}</p>"
         self.apply_button.label = t("brush.apply", lang)
-        self.hover.tooltips = [("x", "@x{0,0.[00]}"), ("y", "@y{0,0.[00]}"),
-                               (t("scatter.risk", lang), "@proba{0.0%}")]
+        self._hover_texts(pc.feature_label(self.features[self.x_name], lang),
+                          pc.feature_label(self.features[self.y_name], lang))
+        describe_tools(self.figure, lang)
+        describe_tools(self.hist, lang)
         pc.set_tick_formatters([*self.figure.xaxis, *self.figure.yaxis, *self.hist.yaxis], lang)
         self.hist.xaxis[0].axis_label = t("brush.hist_x", lang)
         self.hist.yaxis[0].axis_label = t("brush.hist_y", lang)
@@ -439,21 +473,22 @@ class ScatterPanel:
         self.threshold_label.text = t("brush.threshold", lang,
                                       value=fmt_percent(self.info.threshold, lang))
         self.hist_hover.tooltips = [(t("brush.bin", lang), "@label"),
-                                    (t("table.count", lang), "@count"),
-                                    (t("brush.hist_y", lang), "@top{0.0}")]
+                                    (t("table.count", lang), "@count{count}"),
+                                    (t("brush.hist_y", lang), "@top{share}")]
+        self.hist_hover.formatters = {"@count": local_number(lang, 0), "@top": local_number(lang, 1)}
+
+    def _hover_texts(self, fx: str, fy: str) -> None:
+        """Tooltips named by the features, numbers in the page's language (toLocaleString)."""
+        lang = self.lang
+        self.hover.tooltips = [(fx, "@x{x}"), (fy, "@y{y}"), (t("scatter.risk", lang), "@proba{p}")]
+        self.hover.formatters = {"@x": local_number(lang, 2), "@y": local_number(lang, 2),
+                                 "@proba": local_number(lang, 1, percent=True)}
 
 
-def _plain(x: float, lang: str) -> str:
-    """A bound as typed in a field: up to 4 significant decimals, the language's decimal mark."""
-    text = f"{x:.6g}" if abs(x) < 1e6 else f"{x:.0f}"
-    return text.replace(".", ",") if lang == "fr" else text
-
-
-def _retype(text: str, lang: str) -> str:
-    try:
-        return _plain(float(text.replace(",", ".")), lang)
-    except ValueError:
-        return text
+def _retype(text: str, old: str, lang: str) -> str:
+    """A bound in the new language's format (a text that is no number is left as typed)."""
+    value = parse_bound(text, old)
+    return text if value is None else bound_text(value, lang)
 
 
 def _quintile_table(sample: ScatterSample, lang: str) -> dict[str, list]:

@@ -268,7 +268,7 @@ def test_keyboard_box_selection_matches_numpy(world, client):
     assert _number(panel.bounds["x0"].value) <= np.nanquantile(xs, 0.01)
     panel.bounds["x0"].value = "abc"
     panel.apply_bounds()
-    assert "Saisissez un nombre" in panel.bounds_message.text
+    assert "Borne basse de" in panel.bounds_message.text and "« abc »" in panel.bounds_message.text
     assert not panel.has_selection  # nothing selected while a bound is not a number
     x0, x1 = np.nanquantile(xs, [0.1, 0.5])
     y0, y1 = np.nanquantile(ys, [0.3, 0.9])
