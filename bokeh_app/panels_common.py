@@ -14,7 +14,7 @@ from typing import Any
 from bokeh.models import InlineStyleSheet
 
 from bokeh_app import palette
-from bokeh_app.i18n import fmt_number, t
+from bokeh_app.i18n import N_, fmt_number, t
 from bokeh_app.panel_base import details, esc, html_table, rem, tick_formatter  # noqa: F401 - pc.esc etc.
 from scoring.service.protocol import FeatureMeta, PopulationInfo
 
@@ -170,3 +170,18 @@ def format_feature_value(name: str, value: Any, lang: str) -> str:
         return value
     digits = 0 if float(value).is_integer() or abs(value) >= 100 else 2
     return fmt_number(float(value), lang, digits)
+
+
+#: Tool class name -> message key of its toolbar tooltip.
+TOOL_KEYS = {"PanTool": N_("tool.pan"), "WheelZoomTool": N_("tool.wheel_zoom"),
+             "ResetTool": N_("tool.reset"), "SaveTool": N_("tool.save"),
+             "BoxSelectTool": N_("tool.box_select"), "LassoSelectTool": N_("tool.lasso"),
+             "HoverTool": N_("tool.hover")}
+
+
+def describe_tools(fig: Any, lang: str) -> None:
+    """Every toolbar button's tooltip (`description`) in the page's language."""
+    for tool in fig.toolbar.tools:
+        key = TOOL_KEYS.get(type(tool).__name__)
+        if key is not None:
+            tool.description = t(key, lang)

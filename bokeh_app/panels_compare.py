@@ -308,6 +308,7 @@ class ComparePanel:
                           f"{pc.esc(t('compare.note_outliers', lang))}</p>")
         self.hover.tooltips = [(t("table.bin", lang), "@label"), (t("table.count", lang), "@count_text"),
                                (t("compare.y", lang), "@top_text")]
+        pc.describe_tools(self.figure, lang)
 
     def _table_html(self, two: bool, data: CompareData) -> str:
         """The histogram as a table (inside a native, keyboard-usable <details>)."""

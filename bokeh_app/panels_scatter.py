@@ -56,7 +56,6 @@ from bokeh_app import panels_common as pc
 from bokeh_app.i18n import check_lang, fmt_number, fmt_percent, t
 from bokeh_app.panels_scatter_views import (
     bound_text,
-    describe_tools,
     local_number,
     parse_bound,
 )
@@ -463,8 +462,8 @@ class ScatterPanel:
         self.apply_button.label = t("brush.apply", lang)
         self._hover_texts(pc.feature_label(self.features[self.x_name], lang),
                           pc.feature_label(self.features[self.y_name], lang))
-        describe_tools(self.figure, lang)
-        describe_tools(self.hist, lang)
+        pc.describe_tools(self.figure, lang)
+        pc.describe_tools(self.hist, lang)
         pc.set_tick_formatters([*self.figure.xaxis, *self.figure.yaxis, *self.hist.yaxis], lang)
         self.hist.xaxis[0].axis_label = t("brush.hist_x", lang)
         self.hist.yaxis[0].axis_label = t("brush.hist_y", lang)

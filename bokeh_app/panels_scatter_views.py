@@ -10,20 +10,14 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
 
 from bokeh.models import CustomJSHover
 
-from bokeh_app.i18n import N_, check_lang, t
+from bokeh_app.i18n import check_lang
 from scoring.text import formatting
 
 #: Significant digits of a bound written in a field.
 BOUND_DIGITS = 4
-#: Tool class name -> message key of its toolbar tooltip.
-TOOL_KEYS = {"PanTool": N_("tool.pan"), "WheelZoomTool": N_("tool.wheel_zoom"),
-             "ResetTool": N_("tool.reset"), "SaveTool": N_("tool.save"),
-             "BoxSelectTool": N_("tool.box_select"), "LassoSelectTool": N_("tool.lasso"),
-             "HoverTool": N_("tool.hover")}
 _JS_LOCALES = {"fr": "fr-FR", "en": "en-GB"}
 _EN_GROUPED = re.compile(r"^[-−]?\d{1,3}(,\d{3})+(\.\d*)?$")
 
@@ -65,11 +59,3 @@ def local_number(lang: str, digits: int, *, percent: bool = False) -> CustomJSHo
             f"return Number(value).toLocaleString('{_JS_LOCALES.get(check_lang(lang), 'fr-FR')}', "
             f"{options}).replace('-', '\u2212');")
     return CustomJSHover(code=code)
-
-
-def describe_tools(fig: Any, lang: str) -> None:
-    """Every toolbar button's tooltip (`description`) in the page's language."""
-    for tool in fig.toolbar.tools:
-        key = TOOL_KEYS.get(type(tool).__name__)
-        if key is not None:
-            tool.description = t(key, lang)

@@ -56,3 +56,12 @@ def test_long_category_names_wrap_instead_of_overlapping(panel):
     assert labels and all(len(line) <= 14 or " " not in line
                           for text in labels.values() for line in text.split("\n"))
     assert any("\n" in text for text in labels.values() if len(text.replace("\n", " ")) > 14)
+
+
+def test_every_toolbar_button_is_described_in_the_page_language(panel):
+    tools = {type(tool).__name__: tool.description for tool in panel.figure.toolbar.tools}
+    assert tools["PanTool"] == "Déplacer" and tools["SaveTool"] == "Enregistrer l'image"
+    assert all(tools.values()), tools
+    panel.set_language("en")
+    tools = {type(tool).__name__: tool.description for tool in panel.figure.toolbar.tools}
+    assert tools["PanTool"] == "Pan" and all(tools.values()), tools
