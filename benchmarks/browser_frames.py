@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.localserver import free_port, start_dashboard, stop
+from bokeh_app.i18n import t
 from scoring.paths import Paths
 from scoring.progress import log
 
@@ -51,7 +52,7 @@ def pan_frame_times(paths: Paths, client_id: int, drags: int = 6) -> dict[str, A
             boxes = [c.bounding_box() for c in page.locator("canvas").all()]
             box = sorted((b for b in boxes if b and b["height"] >= 380 and b["y"] > top),
                          key=lambda b: b["y"])[0]
-            pans = [b for b in page.locator('[title="Pan"]').all()
+            pans = [b for b in page.locator(f'[title="{t("tool.pan", "fr")}"]').all()
                     if (bb := b.bounding_box()) and bb["y"] > top]
             if not pans:
                 raise RuntimeError("the scatter's pan tool was not found")
