@@ -12,7 +12,7 @@ from typing import Any
 from benchmarks.localserver import free_port, start_dashboard, stop
 from scoring.paths import REPO_ROOT, Paths
 
-__all__ = ["CHROMIUM", "LAUNCH_ARGS", "axe_path", "free_port", "page_in", "start_server", "stop_server"]
+__all__ = ["CHROMIUM", "LAUNCH_ARGS", "axe_path", "free_port", "page_in", "serious_axe_violations", "start_server", "stop_server"]
 
 CHROMIUM = Path("/usr/bin/chromium")
 #: Debian's chromium, headless, as root, on a machine without outside network.
@@ -50,3 +50,20 @@ def page_in(browser: Any, **context_options: Any) -> Iterator[Any]:
     finally:
         context.close()
     assert not errors, f"JavaScript errors: {errors}"
+
+
+def serious_axe_violations(page: Any) -> list[dict[str, Any]]:
+    """axe-core's serious and critical violations on the page as it stands (the test skips
+    when axe-core is not installed)."""
+    import pytest
+
+    axe = axe_path()
+    if axe is None:
+        pytest.skip("axe-core not found (set AXE_CORE_JS or run npm install --prefix .ci/node axe-core@4)")
+    page.add_script_tag(path=str(axe))
+    violations = page.evaluate("""async () => {
+        const r = await axe.run(document, {resultTypes: ['violations']});
+        return r.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length,
+                                       where: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
+    }""")
+    return [v for v in violations if v["impact"] in ("serious", "critical")]

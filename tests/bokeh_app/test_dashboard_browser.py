@@ -13,7 +13,7 @@ import pytest
 
 from bokeh_app import layout
 from scoring.paths import REPO_ROOT, Paths
-from tests.browser_support import CHROMIUM, axe_path, page_in
+from tests.browser_support import CHROMIUM, page_in, serious_axe_violations
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not installed")]
@@ -161,19 +161,10 @@ def test_every_control_is_reachable_by_keyboard_with_a_visible_focus(page, serve
 
 
 def test_axe_audit_has_no_serious_or_critical_violation(page, server, known_clients):
-    axe = axe_path()
-    if axe is None:
-        pytest.skip("axe-core not found (set AXE_CORE_JS or run npm install --prefix .ci/node axe-core@4)")
     _, ids = known_clients
     open_client(page, server, ids[4])
     page.locator("summary").first.click()  # audit an open data table too
-    page.add_script_tag(path=str(axe))
-    violations = page.evaluate("""async () => {
-        const r = await axe.run(document, {resultTypes: ['violations']});
-        return r.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length,
-                                       where: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
-    }""")
-    bad = [v for v in violations if v["impact"] in ("serious", "critical")]
+    bad = serious_axe_violations(page)
     assert not bad, bad
 
 

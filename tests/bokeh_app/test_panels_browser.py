@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from scoring.paths import Paths
-from tests.browser_support import CHROMIUM, axe_path, page_in
+from tests.browser_support import CHROMIUM, page_in, serious_axe_violations
 
 pytestmark = [
     pytest.mark.browser,
@@ -110,18 +110,9 @@ def test_what_if_end_to_end(page):
 
 def test_axe_audit_of_the_panels(page):
     """No serious or critical axe-core violation, with the data tables open."""
-    axe = axe_path()
-    if axe is None:
-        pytest.skip("axe-core not found (AXE_CORE_JS or .ci/node/node_modules/axe-core)")
     for summary in page.locator("summary").all():
         summary.click()
-    page.add_script_tag(path=str(axe))
-    violations = page.evaluate("""async () => {
-        const r = await axe.run(document, {resultTypes: ['violations']});
-        return r.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length,
-                                       where: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
-    }""")
-    bad = [v for v in violations if v["impact"] in ("serious", "critical")]
+    bad = serious_axe_violations(page)
     assert not bad, bad
 
 
