@@ -57,12 +57,11 @@ import numpy as np
 import polars as pl
 
 from scoring.atomic import write_text_atomic
-from scoring.errors import ArtefactMissing, UserError
+from scoring.errors import ArtefactMissing, UnknownClient, UserError
 from scoring.model.decision import refused
 from scoring.model.scoring_model import ScoringModel
 from scoring.paths import Paths
 from scoring.progress import log, progress, step
-from scoring.service.protocol import UnknownClient
 
 ACTIVE_FILE = "ACTIVE"
 PREVIOUS_FILE = "PREVIOUS"

@@ -21,6 +21,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from scoring.errors import UnknownClient  # noqa: F401 - part of the protocol clients catch
+
 # The decision vocabulary every client of the service speaks: the one rule, the seven risk levels
 # and their band edges (so a front end draws and words the decision exactly as the service decides).
 from scoring.model.decision import (  # noqa: F401 - re-exported for the service's clients
@@ -280,10 +282,6 @@ def _in_polygon(xs: np.ndarray, ys: np.ndarray, px: np.ndarray, py: np.ndarray) 
 def to_dict(result: Any) -> dict[str, Any]:
     """JSON-ready form of any result above."""
     return asdict(result)
-
-
-class UnknownClient(LookupError):
-    """No client with that id exists (the API answers 404)."""
 
 
 class InvalidQuery(ValueError):
