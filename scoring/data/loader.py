@@ -21,6 +21,14 @@ from pathlib import Path
 import polars as pl
 
 from scoring.atomic import atomic_dir
+from scoring.data.integrity import (
+    describe_numbers,
+    empty_strings_as_null,
+    empty_table_problem,
+    number_checks,
+    shared_key_problem,
+    truncation_problem,
+)
 from scoring.data.schema import APPLICATION_TABLES, TABLES, TableSchema
 from scoring.errors import ArtefactMissing, UserError
 from scoring.paths import Paths
@@ -159,8 +167,9 @@ def _typed(path: Path, schema: TableSchema) -> pl.LazyFrame:
         ).collect().item():
             raise _diagnose(path, schema, ValueError("non-integer values in integer columns"))
         return _scan(path, schema, schema.polars_schema).select(
-            [pl.col(c.name).cast(c.polars_dtype, strict=True) for c in schema.columns])
-    return _scan(path, schema, schema.polars_schema).select(schema.column_names)
+            [pl.col(c.name).cast(c.polars_dtype, strict=True) for c in schema.columns]
+        ).select(empty_strings_as_null(schema))
+    return _scan(path, schema, schema.polars_schema).select(empty_strings_as_null(schema))
 
 
 def _diagnose(path: Path, schema: TableSchema, exc: Exception) -> SchemaError:
@@ -262,6 +271,16 @@ def _describe_bad_line(path: Path, keys: list[str], line_no: int, line: bytes, b
     return f"{text}{column}) at {_where(row, keys)}; re-save the file as UTF-8"
 
 
+def _check_readable(path: Path, schema: TableSchema) -> list[str]:
+    """Header check plus a CSV cut short; SchemaError before anything is read."""
+    header = _read_header(path)
+    warnings = _check_header(path, schema, header)
+    problem = truncation_problem(path, header)
+    if problem:
+        raise SchemaError(problem)
+    return warnings
+
+
 def read_table(path: Path, table: str) -> pl.DataFrame:
     """One raw file (CSV or Parquet) with the schema dtypes and column order."""
     if table not in TABLES:
@@ -269,7 +288,7 @@ def read_table(path: Path, table: str) -> pl.DataFrame:
     path, schema = Path(path), TABLES[table]
     if not path.is_file():
         raise SchemaError(f"{path.name}: file not found ({path})")
-    _check_header(path, schema, _read_header(path))
+    _check_readable(path, schema)
     try:
         return _typed(path, schema).collect()
     except (pl.exceptions.PolarsError, OSError) as exc:
@@ -281,7 +300,7 @@ def read_table(path: Path, table: str) -> pl.DataFrame:
 
 def _stage(path: Path, schema: TableSchema, target: Path) -> list[str]:
     """Write the typed table to `target` (Parquet) in one streaming pass; return warnings."""
-    warnings = _check_header(path, schema, _read_header(path))
+    warnings = _check_readable(path, schema)
     try:
         _typed(path, schema).sink_parquet(target)
     except (pl.exceptions.PolarsError, OSError) as exc:
@@ -290,15 +309,21 @@ def _stage(path: Path, schema: TableSchema, target: Path) -> list[str]:
     return warnings
 
 
-def _check_values(label: str, lf: pl.LazyFrame, schema: TableSchema) -> tuple[int, list[str]]:
-    """Row count plus errors for nulls in non-nullable columns and unknown category values."""
+def _check_values(label: str, lf: pl.LazyFrame,
+                  schema: TableSchema) -> tuple[int, list[str], list[str]]:
+    """Row count, errors and warnings: nulls in non-nullable columns, unknown categories, numbers.
+
+    Every rule is counted in the same single pass over the staged copy.
+    """
     keys = _key_columns(schema)
     masks = {f"null:{c.name}": pl.col(c.name).is_null() for c in schema.columns if not c.nullable}
     masks |= {f"category:{c.name}": pl.col(c.name).is_not_null() & ~pl.col(c.name).is_in(c.categories)
               for c in schema.columns if c.categories}
-    counts = lf.select([pl.len().alias("__rows"), *[m.sum().alias(k) for k, m in masks.items()]]
+    numbers = number_checks(schema)
+    counts = lf.select([pl.len().alias("__rows"), *[m.sum().alias(k) for k, m in masks.items()],
+                        *[n.mask.sum().alias(n.key) for n in numbers]]
                        ).collect(engine="streaming").row(0, named=True)
-    problems = []
+    problems, warnings = describe_numbers(label, lf, numbers, counts, keys)
     for name, mask in masks.items():
         if not counts[name]:
             continue
@@ -313,7 +338,9 @@ def _check_values(label: str, lf: pl.LazyFrame, schema: TableSchema) -> tuple[in
             shown = ", ".join(repr(v) for v in values[column])
             problems.append(f"{label}: column {column}: {counts[name]:,} unknown category value(s) "
                             f"({shown}), e.g. {row[column]!r} at {_where(row, keys)}")
-    return counts["__rows"], problems
+    if empty := empty_table_problem(label, schema, counts["__rows"]):
+        problems.append(empty)
+    return counts["__rows"], problems, warnings
 
 
 def _check_primary_key(label: str, lf: pl.LazyFrame, schema: TableSchema) -> list[str]:
@@ -384,11 +411,17 @@ def _stage_and_check(raw_dir: Path, stage_dir: Path, *, checks: bool = True) -> 
             staged[name] = target
             lf = pl.scan_parquet(target)
             if checks:
-                rows, problems = _check_values(src.name, lf, schema)
+                rows, problems, warnings = _check_values(src.name, lf, schema)
                 report.errors += problems + _check_primary_key(src.name, lf, schema)
+                report.warnings += warnings
             else:
                 rows = lf.select(pl.len()).collect().item()
             report.row_counts[name] = rows
+    if checks and all(t in staged for t in APPLICATION_TABLES):
+        labels = {t: source_path(raw_dir, TABLES[t]).name for t in APPLICATION_TABLES}
+        shared = shared_key_problem(labels, {t: pl.scan_parquet(staged[t]) for t in APPLICATION_TABLES})
+        if shared:
+            report.errors.append(shared)
     if checks:
         for name, target in staged.items():
             src_name = source_path(raw_dir, TABLES[name]).name

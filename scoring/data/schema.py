@@ -42,6 +42,37 @@ class ForeignKey:
     parent_column: str
 
 
+Severity = Literal["error", "warning"]
+
+#: No raw number comes near this magnitude; beyond it a value is a unit or export error.
+MAX_ABS = 1e12
+
+
+@dataclass(frozen=True)
+class Range:
+    """Plausible values of some numeric columns, declared once for the validator.
+
+    `severity` is "warning" where the real Kaggle files do hold such values
+    (a few negative debts, future update dates), so real data still loads.
+    `sentinel` is a code allowed outside the range (365243 = not applicable).
+    """
+
+    columns: tuple[str, ...]
+    low: float | None = None
+    high: float | None = None
+    sentinel: int | None = None
+    severity: Severity = "error"
+
+    def describe(self) -> str:
+        if self.low is not None and self.high is not None:
+            text = f"between {self.low:g} and {self.high:g}"
+        elif self.low is not None:
+            text = f">= {self.low:g}"
+        else:
+            text = f"<= {self.high:g}"
+        return text + (f" (or {self.sentinel})" if self.sentinel is not None else "")
+
+
 @dataclass(frozen=True)
 class TableSchema:
     """A raw table: exact file name, ordered columns, key and parent links."""
@@ -50,6 +81,10 @@ class TableSchema:
     columns: tuple[Column, ...]
     primary_key: tuple[str, ...] = ()
     foreign_keys: tuple[ForeignKey, ...] = field(default_factory=tuple)
+    #: A header-only file is an error: nothing can be trained or scored without these rows.
+    must_have_rows: bool = False
+    #: Plausible values of numeric columns (see `RANGES`).
+    ranges: tuple[Range, ...] = ()
 
     @property
     def file_name(self) -> str:
@@ -477,44 +512,107 @@ def _columns(table: str, spec: tuple[tuple[str, Kind], ...]) -> tuple[Column, ..
     return tuple(cols)
 
 
+_YEAR = 365.25
+_NA = DAYS_NOT_APPLICABLE
+_APP_FLAGS = tuple(n for n, k in APPLICATION_TRAIN_COLUMNS
+                   if k == "int" and (n.startswith(("FLAG_", "REG_", "LIVE_")) or n == "TARGET"))
+
+#: Plausible ranges per table family, checked by `scoring.data.integrity`. Errors
+#: unless the full real files break the rule on a few rows (then a warning).
+#: Day counts are relative to the application, so the past is <= 0. Columns the
+#: real files routinely fill outside the natural range carry no rule (a warning
+#: on every run would teach people to ignore warnings): bureau debts and limits
+#: and credit-card balances, receivables and drawings (negative after refunds),
+#: and the planned DAYS_CREDIT_ENDDATE / DAYS_LAST_DUE_1ST_VERSION (future dates).
+RANGES: dict[str, tuple[Range, ...]] = {
+    "application": (
+        Range(("AMT_INCOME_TOTAL", "AMT_CREDIT", "AMT_ANNUITY", "AMT_GOODS_PRICE",
+               "CNT_CHILDREN", "CNT_FAM_MEMBERS", "OWN_CAR_AGE", "OBS_30_CNT_SOCIAL_CIRCLE",
+               "DEF_30_CNT_SOCIAL_CIRCLE", "OBS_60_CNT_SOCIAL_CIRCLE", "DEF_60_CNT_SOCIAL_CIRCLE",
+               "AMT_REQ_CREDIT_BUREAU_HOUR", "AMT_REQ_CREDIT_BUREAU_DAY", "AMT_REQ_CREDIT_BUREAU_WEEK",
+               "AMT_REQ_CREDIT_BUREAU_MON", "AMT_REQ_CREDIT_BUREAU_QRT", "AMT_REQ_CREDIT_BUREAU_YEAR"),
+              low=0),
+        Range(("DAYS_BIRTH",), low=-100 * _YEAR, high=-18 * _YEAR),  # ages 18-100
+        Range(("DAYS_EMPLOYED",), high=0, sentinel=_NA),
+        Range(("DAYS_REGISTRATION", "DAYS_ID_PUBLISH", "DAYS_LAST_PHONE_CHANGE"), high=0),
+        Range(("EXT_SOURCE_1", "EXT_SOURCE_2", "EXT_SOURCE_3", "REGION_POPULATION_RELATIVE"),
+              low=0, high=1),
+        Range(_APP_FLAGS, low=0, high=1),
+        Range(("HOUR_APPR_PROCESS_START",), low=0, high=23),
+    ),
+    "bureau": (
+        Range(("AMT_CREDIT_SUM", "AMT_CREDIT_MAX_OVERDUE", "AMT_CREDIT_SUM_OVERDUE", "AMT_ANNUITY",
+               "CREDIT_DAY_OVERDUE", "CNT_CREDIT_PROLONG"), low=0),
+        Range(("DAYS_CREDIT", "DAYS_ENDDATE_FACT"), high=0),
+        Range(("DAYS_CREDIT_UPDATE",), high=0, severity="warning"),  # a few future dates
+    ),
+    "bureau_balance": (Range(("MONTHS_BALANCE",), high=0),),
+    "previous_application": (
+        Range(("AMT_ANNUITY", "AMT_APPLICATION", "AMT_CREDIT", "AMT_GOODS_PRICE", "CNT_PAYMENT"), low=0),
+        # a few tiny negative down payments in the real file
+        Range(("AMT_DOWN_PAYMENT", "RATE_DOWN_PAYMENT"), low=0, severity="warning"),
+        Range(("HOUR_APPR_PROCESS_START",), low=0, high=23),
+        Range(("DAYS_DECISION",), high=0),
+        Range(("DAYS_FIRST_DRAWING", "DAYS_FIRST_DUE", "DAYS_LAST_DUE", "DAYS_TERMINATION"),
+              high=0, sentinel=_NA),
+    ),
+    "POS_CASH_balance": (
+        Range(("CNT_INSTALMENT", "CNT_INSTALMENT_FUTURE", "SK_DPD", "SK_DPD_DEF"), low=0),
+        Range(("MONTHS_BALANCE",), high=0),
+    ),
+    "installments_payments": (
+        Range(("NUM_INSTALMENT_VERSION", "NUM_INSTALMENT_NUMBER", "AMT_INSTALMENT", "AMT_PAYMENT"), low=0),
+        Range(("DAYS_INSTALMENT", "DAYS_ENTRY_PAYMENT"), high=0),
+    ),
+    "credit_card_balance": (
+        Range(("AMT_CREDIT_LIMIT_ACTUAL", "AMT_DRAWINGS_OTHER_CURRENT", "AMT_DRAWINGS_POS_CURRENT",
+               "AMT_INST_MIN_REGULARITY", "AMT_PAYMENT_CURRENT", "AMT_PAYMENT_TOTAL_CURRENT",
+               "CNT_DRAWINGS_ATM_CURRENT", "CNT_DRAWINGS_CURRENT", "CNT_DRAWINGS_OTHER_CURRENT",
+               "CNT_DRAWINGS_POS_CURRENT", "CNT_INSTALMENT_MATURE_CUM", "SK_DPD", "SK_DPD_DEF"), low=0),
+        Range(("MONTHS_BALANCE",), high=0),
+    ),
+}
+
+
+def _ranges(table: str, columns: tuple[Column, ...]) -> tuple[Range, ...]:
+    """The family's ranges restricted to the table's columns (application_test has no TARGET)."""
+    family = "application" if table.startswith("application") else table
+    names = {c.name for c in columns}
+    out = []
+    for rule in RANGES.get(family, ()):
+        kept = tuple(c for c in rule.columns if c in names)
+        if kept:
+            out.append(Range(kept, rule.low, rule.high, rule.sentinel, rule.severity))
+    return tuple(out)
+
+
+def _table(name: str, spec: tuple[tuple[str, Kind], ...], **kwargs) -> TableSchema:
+    columns = _columns(name, spec)
+    return TableSchema(name, columns, ranges=_ranges(name, columns), **kwargs)
+
+
 _CURR = ForeignKey("SK_ID_CURR", "application", "SK_ID_CURR")
 _PREV = ForeignKey("SK_ID_PREV", "previous_application", "SK_ID_PREV")
 
 TABLES: dict[str, TableSchema] = {
-    "application_train": TableSchema(
-        "application_train", _columns("application_train", APPLICATION_TRAIN_COLUMNS),
-        primary_key=("SK_ID_CURR",),
-    ),
-    "application_test": TableSchema(
-        "application_test",
-        _columns("application_test", tuple(c for c in APPLICATION_TRAIN_COLUMNS if c[0] != "TARGET")),
-        primary_key=("SK_ID_CURR",),
-    ),
-    "bureau": TableSchema(
-        "bureau", _columns("bureau", BUREAU_COLUMNS),
-        primary_key=("SK_ID_BUREAU",), foreign_keys=(_CURR,),
-    ),
-    "bureau_balance": TableSchema(
-        "bureau_balance", _columns("bureau_balance", BUREAU_BALANCE_COLUMNS),
-        primary_key=("SK_ID_BUREAU", "MONTHS_BALANCE"),
-        foreign_keys=(ForeignKey("SK_ID_BUREAU", "bureau", "SK_ID_BUREAU"),),
-    ),
-    "previous_application": TableSchema(
-        "previous_application", _columns("previous_application", PREVIOUS_APPLICATION_COLUMNS),
-        primary_key=("SK_ID_PREV",), foreign_keys=(_CURR,),
-    ),
-    "POS_CASH_balance": TableSchema(
-        "POS_CASH_balance", _columns("POS_CASH_balance", POS_CASH_BALANCE_COLUMNS),
-        foreign_keys=(_PREV, _CURR),
-    ),
-    "installments_payments": TableSchema(
-        "installments_payments", _columns("installments_payments", INSTALLMENTS_PAYMENTS_COLUMNS),
-        foreign_keys=(_PREV, _CURR),
-    ),
-    "credit_card_balance": TableSchema(
-        "credit_card_balance", _columns("credit_card_balance", CREDIT_CARD_BALANCE_COLUMNS),
-        foreign_keys=(_PREV, _CURR),
-    ),
+    # Training needs labelled rows; every other file may be header-only (no new
+    # clients to score, or no client with that kind of history).
+    "application_train": _table("application_train", APPLICATION_TRAIN_COLUMNS,
+                                primary_key=("SK_ID_CURR",), must_have_rows=True),
+    "application_test": _table(
+        "application_test", tuple(c for c in APPLICATION_TRAIN_COLUMNS if c[0] != "TARGET"),
+        primary_key=("SK_ID_CURR",)),
+    "bureau": _table("bureau", BUREAU_COLUMNS, primary_key=("SK_ID_BUREAU",), foreign_keys=(_CURR,)),
+    "bureau_balance": _table(
+        "bureau_balance", BUREAU_BALANCE_COLUMNS, primary_key=("SK_ID_BUREAU", "MONTHS_BALANCE"),
+        foreign_keys=(ForeignKey("SK_ID_BUREAU", "bureau", "SK_ID_BUREAU"),)),
+    "previous_application": _table("previous_application", PREVIOUS_APPLICATION_COLUMNS,
+                                   primary_key=("SK_ID_PREV",), foreign_keys=(_CURR,)),
+    "POS_CASH_balance": _table("POS_CASH_balance", POS_CASH_BALANCE_COLUMNS, foreign_keys=(_PREV, _CURR)),
+    "installments_payments": _table("installments_payments", INSTALLMENTS_PAYMENTS_COLUMNS,
+                                    foreign_keys=(_PREV, _CURR)),
+    "credit_card_balance": _table("credit_card_balance", CREDIT_CARD_BALANCE_COLUMNS,
+                                  foreign_keys=(_PREV, _CURR)),
 }
 
 #: Reading order: parents before children.
