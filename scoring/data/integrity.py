@@ -112,7 +112,7 @@ def number_checks(schema: TableSchema) -> list[NumberCheck]:
         if c.kind == "str":
             continue
         value = pl.col(c.name)
-        bad = value.abs() > MAX_ABS
+        bad = value.cast(pl.Float64).abs() > MAX_ABS  # as floats: abs(Int64 min) overflows
         if c.kind == "float":
             bad = ~value.is_finite() | bad
         checks.append(NumberCheck(f"finite:{c.name}", c.name, value.is_not_null() & bad, "error",
@@ -125,14 +125,15 @@ def number_checks(schema: TableSchema) -> list[NumberCheck]:
 
 
 def _out_of_range(column: str, rule: Range) -> pl.Expr:
-    """True where a finite value breaks the rule (null, NaN and the sentinel pass)."""
+    """True where a plausible-size finite value breaks the rule (null, NaN and the sentinel pass)."""
     value = pl.col(column)
     out = pl.lit(False)
     if rule.low is not None:
         out = out | (value < rule.low)
     if rule.high is not None:
         out = out | (value > rule.high)
-    out = value.is_not_null() & value.cast(pl.Float64).is_finite() & out
+    as_float = value.cast(pl.Float64)
+    out = value.is_not_null() & as_float.is_finite() & (as_float.abs() <= MAX_ABS) & out  # no double report
     if rule.sentinel is not None:
         out = out & (value != rule.sentinel)
     return out
@@ -158,8 +159,11 @@ def describe_numbers(label: str, lf: pl.LazyFrame, checks: list[NumberCheck], co
 
 
 def _value(v: object) -> str:
-    if isinstance(v, float):
-        return "NaN" if math.isnan(v) else repr(v) if math.isfinite(v) else ("inf" if v > 0 else "-inf")
+    """A value as a person reads it: huge integers (often overflow codes) in short float form."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return "NaN" if math.isnan(v) else ("inf" if v > 0 else "-inf")
+    if isinstance(v, (int, float)) and abs(v) > MAX_ABS:
+        return f"{v:.3g}"
     return repr(v)
 
 

@@ -130,6 +130,14 @@ def test_non_finite_or_absurd_numbers_are_errors(value: str, raw: Path, tmp_path
     assert len(errors) == 1, errors
 
 
+def test_huge_integers_are_errors_shown_in_short_form(raw: Path, tmp_path: Path) -> None:
+    path = raw / "POS_CASH_balance.csv"
+    errors = assert_rejected(
+        raw, tmp_path, lambda raw: set_cell(path, "SK_DPD", 2, "-9223372036854775808"),
+        ["POS_CASH_balance.csv: column SK_DPD: 1 value(s) not a finite number", "e.g. -9.22e+18 at row 2"])
+    assert len(errors) == 1 and "922337203685477580" not in errors[0], errors
+
+
 def test_out_of_range_values_are_counted_with_a_few_examples(raw: Path, tmp_path: Path) -> None:
     path = raw / "application_train.csv"
 
