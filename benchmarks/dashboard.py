@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks import sizes
+from benchmarks import run_or_build
 from benchmarks.localserver import free_port, start_dashboard, stop
 from scoring.paths import Paths
 from scoring.progress import log
@@ -43,13 +43,6 @@ def _stats(seconds: list[float]) -> dict[str, float]:
     ms = np.asarray(seconds) * 1000.0
     return {"p50_ms": round(float(np.percentile(ms, 50)), 2), "p95_ms": round(float(np.percentile(ms, 95)), 2),
             "max_ms": round(float(ms.max()), 2), "n": int(ms.size)}
-
-
-def _has_artefacts(paths: Paths) -> bool:
-    from scoring.model.registry import current_version
-
-    return (paths.features.is_file() and current_version(paths) is not None
-            and (paths.shap_cache / "ACTIVE").is_file())
 
 
 def _rss_mb(pid: int) -> float:
@@ -193,17 +186,7 @@ def run(args: argparse.Namespace, paths: Paths) -> dict[str, Any]:
     repeat = getattr(args, "repeat", 200)
     with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as tmp_name:
         tmp = Path(tmp_name)
-        if _has_artefacts(paths):
-            log.info("bench dashboard: using the run under %s / %s", paths.data_dir, paths.cache_dir)
-            source, built = paths, "existing"
-        else:
-            from scoring.cli.pipeline import run_steps
-
-            clients, new_clients = sizes(args)
-            source = Paths(data_dir=tmp / "data", cache_dir=tmp / "cache")
-            log.info("bench dashboard: building %d + %d clients in %s", clients, new_clients, tmp)
-            run_steps(source, clients=clients, new_clients=new_clients, seed=42, fast=True)
-            built = f"generated {clients} + {new_clients} clients (fast training)"
+        source, built = run_or_build(args, paths, tmp)
         log.info("bench dashboard: in-process callbacks (%d client switches)", repeat)
         figures = measure_in_process(source, tmp, repeat)
         gc.collect()

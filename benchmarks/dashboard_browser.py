@@ -33,10 +33,9 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks import sizes
+from benchmarks import run_or_build
 from benchmarks.localserver import free_port, stop
 from scoring.paths import REPO_ROOT, Paths
-from scoring.progress import log
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -178,19 +177,6 @@ def _switches(browser: Any, base: str, ids: list[int]) -> dict[str, Any]:
     return {"client_switch": _stats(switch_ms), "language_switch": _stats(lang_ms)}
 
 
-def _ensure_run(args: argparse.Namespace, paths: Paths, tmp: Path) -> Paths:
-    from benchmarks.dashboard import _has_artefacts
-    from scoring.cli.pipeline import run_pipeline
-
-    if _has_artefacts(paths):
-        return paths
-    clients, new = sizes(args)
-    run = Paths(data_dir=tmp / "data", cache_dir=tmp / "cache")
-    log.info("building a run of %d + %d clients (fast training)", clients, new)
-    run_pipeline(run, clients=clients, new_clients=new, seed=42, fast=True)
-    return run
-
-
 def run(args: argparse.Namespace, paths: Paths) -> dict[str, Any]:
     if not CHROMIUM.exists():
         return {"skipped": f"{CHROMIUM} not installed"}
@@ -200,7 +186,7 @@ def run(args: argparse.Namespace, paths: Paths) -> dict[str, Any]:
 
     with tempfile.TemporaryDirectory(prefix="bench-dashboard-browser-") as tmp_name:
         tmp = Path(tmp_name)
-        run_paths = _ensure_run(args, paths, tmp)
+        run_paths, _built = run_or_build(args, paths, tmp)
         store = ShapStore.open(run_paths)
         rng = np.random.default_rng(0)
         ids = [int(i) for i in rng.choice(store.client_ids(), size=12, replace=False)]

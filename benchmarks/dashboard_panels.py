@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks import sizes
+from benchmarks import run_or_build
 from scoring.paths import Paths
 from scoring.progress import log
 
@@ -46,12 +46,10 @@ def _timed(action: Callable[[], Any]) -> float:
 
 def _client(args: argparse.Namespace, paths: Paths, tmp: Path) -> tuple[Any, str]:
     """The in-process client on the run under `paths`, or on a run built in `tmp`."""
-    from benchmarks.dashboard_browser import _ensure_run
     from scoring.service.inprocess import InProcessClient
     from scoring.service.prediction_log import PredictionLog
 
-    run_paths = _ensure_run(args, paths, tmp)
-    data = "built run in paths" if run_paths == paths else f"generated {sizes(args)} clients (fast training)"
+    run_paths, data = run_or_build(args, paths, tmp)
     client = InProcessClient(run_paths, source="benchmark",
                              prediction_log=PredictionLog(tmp / "predictions.sqlite"))
     return client, data
