@@ -49,12 +49,20 @@ def plain_figure(**kwargs: Any):
     return p
 
 
+#: The browser locale that writes numbers as the page's language does (for JS formatters).
+JS_LOCALES = {"fr": "fr-FR", "en": "en-GB"}
+
+
+def js_locale(lang: str) -> str:
+    """The browser locale for `lang`; a language added later by a translator is its own code."""
+    return JS_LOCALES.get(lang, lang)
+
+
 def tick_formatter(lang: str) -> CustomJSTickFormatter:
     """Axis numbers in the language's notation (12 345,5 / 12,345.5, true minus sign), never
     scientific; the same conventions as the page's own numbers."""
-    locale = "fr-FR" if lang == "fr" else "en-GB"
     return CustomJSTickFormatter(
-        code=f"return tick.toLocaleString('{locale}', {{maximumFractionDigits: 2}}).replace('-', '\u2212');")
+        code=f"return tick.toLocaleString('{js_locale(lang)}', {{maximumFractionDigits: 2}}).replace('-', '\u2212');")
 
 
 # --------------------------------------------------------------------------- html helpers

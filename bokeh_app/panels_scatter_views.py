@@ -14,11 +14,11 @@ import re
 from bokeh.models import CustomJSHover
 
 from bokeh_app.i18n import check_lang
+from bokeh_app.panel_base import js_locale
 from scoring.text import formatting
 
 #: Significant digits of a bound written in a field.
 BOUND_DIGITS = 4
-_JS_LOCALES = {"fr": "fr-FR", "en": "en-GB"}
 _EN_GROUPED = re.compile(r"^[-−]?\d{1,3}(,\d{3})+(\.\d*)?$")
 
 
@@ -56,6 +56,6 @@ def local_number(lang: str, digits: int, *, percent: bool = False) -> CustomJSHo
     options = (f"{{style: 'percent', minimumFractionDigits: {digits}, maximumFractionDigits: {digits}}}"
                if percent else f"{{maximumFractionDigits: {digits}}}")
     code = (f"if (value == null || Number.isNaN(Number(value))) return '—';"
-            f"return Number(value).toLocaleString('{_JS_LOCALES.get(check_lang(lang), 'fr-FR')}', "
+            f"return Number(value).toLocaleString('{js_locale(check_lang(lang))}', "
             f"{options}).replace('-', '\u2212');")
     return CustomJSHover(code=code)
