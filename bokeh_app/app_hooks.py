@@ -2,6 +2,7 @@
 
 import ctypes
 import ctypes.util
+import functools
 import gc
 import logging
 import threading
@@ -46,10 +47,15 @@ def on_session_destroyed(session_context) -> None:
 
 def release_free_heap() -> bool:
     """glibc keeps freed memory for reuse; malloc_trim returns it to the OS (no-op elsewhere)."""
+    trim = _malloc_trim()
+    return bool(trim(0)) if trim is not None else False
+
+
+@functools.cache
+def _malloc_trim():
+    """libc's malloc_trim, looked up once per process (find_library runs ldconfig), or None."""
     name = ctypes.util.find_library("c")
-    if not name:
-        return False
     try:
-        return bool(ctypes.CDLL(name).malloc_trim(0))
+        return ctypes.CDLL(name).malloc_trim if name else None
     except (OSError, AttributeError):
-        return False
+        return None
