@@ -26,12 +26,11 @@ from catboost import CatBoostClassifier
 from scoring.atomic import write_text_atomic
 from scoring.cli.commands import main as cli_main
 from scoring.errors import ArtefactMissing, UserError
-from scoring.explain import shap_cache
+from scoring.explain import cache_build, cache_layout, shap_cache
+from scoring.explain.cache_layout import META_KEY, TMP_PREFIX
 from scoring.explain.shap_cache import (
     ACTIVE_FILE,
-    META_KEY,
     PREVIOUS_FILE,
-    TMP_PREFIX,
     CacheBuildError,
     ShapStore,
     StaleCacheError,
@@ -314,7 +313,7 @@ def test_interrupted_refresh_keeps_previous_cache_and_rerun_completes(
     copy_of: Paths, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     old = _active(copy_of)
-    real_write = shap_cache.write_chunk
+    real_write = cache_build.write_chunk
     calls = []
 
     def write_then_interrupt(cache, ids, records):
@@ -323,7 +322,7 @@ def test_interrupted_refresh_keeps_previous_cache_and_rerun_completes(
         if len(calls) == 1:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(shap_cache, "write_chunk", write_then_interrupt)
+    monkeypatch.setattr(cache_build, "write_chunk", write_then_interrupt)
     with pytest.raises(KeyboardInterrupt):
         refresh_cache(copy_of, chunk_size=200)
     assert calls == [200]
@@ -332,7 +331,7 @@ def test_interrupted_refresh_keeps_previous_cache_and_rerun_completes(
     assert store.build.name == old and store.lookup(int(store.client_ids()[-1])).probability > 0
     store.close()
 
-    monkeypatch.setattr(shap_cache, "write_chunk", real_write)
+    monkeypatch.setattr(cache_build, "write_chunk", real_write)
     new = refresh_cache(copy_of, chunk_size=200)
     assert new != old and _active(copy_of) == new
     assert (copy_of.shap_cache / PREVIOUS_FILE).read_text().strip() == old
@@ -340,13 +339,13 @@ def test_interrupted_refresh_keeps_previous_cache_and_rerun_completes(
 
 def test_failed_verification_keeps_previous_cache(copy_of: Paths, monkeypatch: pytest.MonkeyPatch) -> None:
     old = _active(copy_of)
-    real_compute = shap_cache._compute_chunk
+    real_compute = cache_build._compute_chunk
 
     def corrupt(model, chunk):
         proba, raw, shap, base = real_compute(model, chunk)
         return proba, raw, shap + 0.01, base  # SHAP no longer sums to the raw score
 
-    monkeypatch.setattr(shap_cache, "_compute_chunk", corrupt)
+    monkeypatch.setattr(cache_build, "_compute_chunk", corrupt)
     with pytest.raises(CacheBuildError, match="base \\+ sum\\(SHAP\\)"):
         refresh_cache(copy_of)
     assert _active(copy_of) == old and _builds(copy_of) == {old}
@@ -356,12 +355,12 @@ def test_killed_refresh_leaves_old_cache_served_and_is_cleaned_next_run(copy_of:
     old = _active(copy_of)
     script = (
         "import time, sys\n"
-        "from scoring.explain import shap_cache\n"
+        "from scoring.explain import cache_build, shap_cache\n"
         "from pathlib import Path\nfrom scoring.paths import Paths\n"
-        "real = shap_cache.write_chunk\n"
+        "real = cache_build.write_chunk\n"
         "def slow(cache, ids, records):\n"
         "    real(cache, ids, records); time.sleep(0.5)\n"
-        "shap_cache.write_chunk = slow\n"
+        "cache_build.write_chunk = slow\n"
         "shap_cache.refresh_cache(Paths(data_dir=Path(sys.argv[1]), cache_dir=Path(sys.argv[2])), chunk_size=50)\n"
     )
     proc = subprocess.Popen([sys.executable, "-c", script, str(copy_of.data_dir), str(copy_of.cache_dir)],
@@ -400,7 +399,7 @@ def test_previous_build_kept_older_pruned_and_rollback(copy_of: Paths) -> None:
 
 
 def test_concurrent_refresh_is_refused(copy_of: Paths) -> None:
-    with shap_cache._refresh_lock(copy_of.shap_cache):
+    with cache_layout.refresh_lock(copy_of.shap_cache):
         with pytest.raises(UserError, match="another refresh-cache is running"):
             refresh_cache(copy_of)
 
