@@ -1,20 +1,26 @@
-"""SQLite log of every score served (what-if, new applicants, API score calls).
+"""SQLite log of every score served (what-if, new applicants, API score calls): the audit log.
 
 Why SQLite: one file next to the data, readable with any tool, and safe
-under several writer processes (the API's workers, dashboard sessions) when
-used in WAL mode with a busy timeout and one short transaction per insert.
-Each thread (and each process, after a fork) gets its own connection.
+under several writer processes (the API's workers, dashboard sessions) in
+WAL mode with one short transaction per batch. Logging never delays nor
+fails a score: `append` queues the event and a background writer
+(`scoring.service.log_writer`) writes it, retrying while the database is
+locked, read-only or failing, and spilling to a JSON-lines file beside it
+at exit if it still cannot (the next writer ingests that file first, once).
+Readers (`tail`, `count`, `python main.py log`) read the database; in the
+process that appended, they first wait (boundedly) for its own events.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
 import sqlite3
 import threading
-import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,12 +28,18 @@ from typing import Any
 
 from scoring.errors import UserError
 from scoring.paths import Paths
+from scoring.service.log_writer import LogWriter, spill_files
 
 TABLE = "predictions"
-#: How long a writer waits for the lock before giving up (ms); inserts take well under 1 ms.
-BUSY_TIMEOUT_MS = 10_000
+#: Spill files already ingested (their name is written in the same transaction as their rows).
+SPILLS_TABLE = "predictions_spills"
+#: How long the background writer waits for the database lock per attempt (ms) before it
+#: retries later; a request never waits for it.
+BUSY_TIMEOUT_MS = 1_000
+#: How long a reader waits for this process's own queued events before reading (seconds).
+READ_FLUSH_S = 5.0
 
-_DDL = f"""
+_DDL = (f"""
 CREATE TABLE IF NOT EXISTS {TABLE} (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     time TEXT NOT NULL,
@@ -38,8 +50,9 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
     source TEXT NOT NULL,
     kind TEXT NOT NULL,
     overrides TEXT NOT NULL DEFAULT '{{}}'
-)
-"""
+)""", f"CREATE INDEX IF NOT EXISTS {TABLE}_client ON {TABLE}(client_id)",
+    f"CREATE TABLE IF NOT EXISTS {SPILLS_TABLE} (name TEXT PRIMARY KEY, events INTEGER NOT NULL, "
+    "ingested TEXT NOT NULL)")
 _INSERT = (
     f"INSERT INTO {TABLE} (time, client_id, model_version, probability, decision, source, kind, overrides)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -80,89 +93,136 @@ class PredictionEvent:
         )
 
 
-def _initialise(conn: sqlite3.Connection) -> None:
-    """WAL mode (persistent in the file) and the table, once per process.
+def _open(path: Path, timeout_s: float) -> sqlite3.Connection:
+    """A connection in autocommit mode (transactions are explicit)."""
+    return sqlite3.connect(path, timeout=timeout_s, isolation_level=None, check_same_thread=False)
 
-    Switching the journal mode needs an exclusive lock and SQLite does not always
-    wait for it through the busy handler, so a writer in another process can make
-    it fail at once with "database is locked": retry until the busy timeout.
-    """
-    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
-    while True:
+
+class _SqliteSink:
+    """The writer's side of the log: the schema, a batch insert, a spill file's ingestion."""
+
+    columns = COLUMNS[1:]
+
+    def __init__(self, path: Path, busy_timeout_ms: int):
+        self.path = path
+        self.busy_timeout_ms = busy_timeout_ms
+
+    def connect(self) -> sqlite3.Connection:
+        """Open the database, in WAL mode (persistent in the file), with its tables."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = _open(self.path, self.busy_timeout_ms / 1000)
         try:
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+            conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute(_DDL)
-            conn.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_client ON {TABLE}(client_id)")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.01)
+            for statement in _DDL:
+                conn.execute(statement)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def write(self, conn: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+        with _transaction(conn):
+            conn.executemany(_INSERT, rows)
+
+    def ingest(self, conn: sqlite3.Connection, name: str, rows: Sequence[tuple[Any, ...]]) -> bool:
+        with _transaction(conn):
+            claimed = conn.execute(f"INSERT OR IGNORE INTO {SPILLS_TABLE} (name, events, ingested) "
+                                   "VALUES (?, ?, ?)", (name, len(rows), utc_now())).rowcount
+            if claimed:
+                conn.executemany(_INSERT, rows)
+        return bool(claimed)
+
+
+@contextlib.contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.rollback()
+        raise
 
 
 class PredictionLog:
-    """Append-only log at `path`; safe to share between threads and to use from several processes."""
+    """Append-only log at `path`; safe to share between threads and to use from several processes.
 
-    def __init__(self, path: Path):
+    `append` never blocks on the database (see the module doc); `flush` waits
+    for this process's queued events, e.g. before a test or a command reads.
+    """
+
+    def __init__(self, path: Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS):
         self.path = Path(path)
+        self._writer = LogWriter(_SqliteSink(self.path, busy_timeout_ms))
         self._local = threading.local()
-        self._schema_ready = False
-        self._schema_lock = threading.Lock()
 
-    def _connect(self) -> sqlite3.Connection:
-        """This thread's connection (a new one after a fork: SQLite handles must not cross processes)."""
+    def append(self, event: PredictionEvent) -> None:
+        """Queue one event for the background writer (a bad event raises here, at once)."""
+        self._writer.put(event.row())
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every event appended before the call is in the database (or, if the
+        database stayed unavailable past the writer's limits, in a spill file); False on timeout."""
+        return self._writer.flush(timeout)
+
+    def pending(self) -> int:
+        """Events appended in this process and not yet written."""
+        return self._writer.pending()
+
+    def spill_files(self) -> list[Path]:
+        """Spill files beside the database, waiting for the next writer to ingest them."""
+        return spill_files(self.path)
+
+    def _reader(self) -> sqlite3.Connection:
+        """This thread's read connection (a new one after a fork: SQLite handles must not cross
+        processes)."""
         conn = getattr(self._local, "conn", None)
         if conn is not None and self._local.pid == os.getpid():
             return conn
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                               check_same_thread=True)
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        with self._schema_lock:
-            if not self._schema_ready:
-                _initialise(conn)
-                self._schema_ready = True
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
         self._local.conn, self._local.pid = conn, os.getpid()
         return conn
 
-    def append(self, event: PredictionEvent) -> int:
-        """Insert one event in its own short transaction; returns its row id."""
-        row = event.row()
-        conn = self._connect()
-        conn.execute("BEGIN IMMEDIATE")
+    def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]] | None:
+        """Rows of a query, after this process's own events are written; None without a log."""
+        if self._writer.pending():
+            self._writer.flush(READ_FLUSH_S)
+        if not self.path.exists():
+            return None
         try:
-            cursor = conn.execute(_INSERT, row)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
+            return self._reader().execute(sql, params).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return None
             raise
-        return int(cursor.lastrowid)
 
     def tail(self, n: int = 20) -> list[dict[str, Any]]:
         """The latest `n` events, oldest first, with overrides decoded from JSON."""
-        if n <= 0 or not self.path.exists():
+        if n <= 0:
             return []
-        conn = self._connect()
-        rows = conn.execute(
-            f"SELECT {', '.join(COLUMNS)} FROM {TABLE} ORDER BY id DESC LIMIT ?", (int(n),)
-        ).fetchall()
-        events = [dict(zip(COLUMNS, r, strict=True)) for r in reversed(rows)]
+        rows = self._read(f"SELECT {', '.join(COLUMNS)} FROM {TABLE} ORDER BY id DESC LIMIT ?", (int(n),))
+        events = [dict(zip(COLUMNS, r, strict=True)) for r in reversed(rows or [])]
         for event in events:
             event["overrides"] = json.loads(event["overrides"])
         return events
 
     def count(self) -> int:
-        if not self.path.exists():
-            return 0
-        return int(self._connect().execute(f"SELECT COUNT(*) FROM {TABLE}").fetchone()[0])
+        rows = self._read(f"SELECT COUNT(*) FROM {TABLE}")
+        return int(rows[0][0]) if rows else 0
 
-    def close(self) -> None:
-        """Close this thread's connection (others close when their thread ends)."""
+    def close(self, timeout: float | None = None) -> bool:
+        """Write (or spill) the queued events and close this thread's read connection; False
+        when some events could be neither written nor spilled (they are printed in the error
+        log). The log may still be used afterwards."""
+        saved = self._writer.close() if timeout is None else self._writer.close(timeout)
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
             self._local.conn = None
+        return saved
 
 
 def format_table(events: list[dict[str, Any]]) -> str:
@@ -193,13 +253,23 @@ def cli_log(args: argparse.Namespace, paths: Paths) -> int:
     if args.tail <= 0:
         raise UserError(f"--tail must be a positive number of events, got {args.tail}")
     path = paths.prediction_log
+    log = PredictionLog(path)
     if not path.exists():
         print(f"no prediction log yet at {path} (scores are logged by the API and the dashboard's what-if)")
+        _print_spills(log)
         return 0
     try:
-        events = PredictionLog(path).tail(args.tail)
+        events = log.tail(args.tail)
     except sqlite3.DatabaseError as exc:
         raise UserError(f"prediction log {path} is unreadable: {exc}") from exc
     print(format_table(events))
     print(f"({len(events)} latest event(s) of {path})")
+    _print_spills(log)
     return 0
+
+
+def _print_spills(log: PredictionLog) -> None:
+    waiting = log.spill_files()
+    if waiting:
+        print(f"({len(waiting)} spill file(s) beside {log.path.name} hold events not yet in the database: "
+              "the next writer, e.g. the API or the dashboard, ingests them first)")
