@@ -74,6 +74,7 @@ def _source(request: Request) -> str:
 def _score_json(score: Score) -> dict[str, Any]:
     out = to_dict(score)
     out["decision"] = "refused" if score.refused else "accepted"
+    out["points"], out["threshold_points"] = score.points, score.threshold_points
     return out
 
 
@@ -83,16 +84,30 @@ def _explanation_json(e: Explanation) -> dict[str, Any]:
     return {
         "score": _score_json(e.score),
         "base_value": e.base_value,
+        "base_points": e.base_points,
         "contributions": [
             {"feature": c.feature, "label": c.label, "value": c.value, "display_value": c.display_value,
-             "shap": c.shap}
+             "shap": c.shap, "points": c.points}
             for c in e.contributions
         ],
         "other_factors": e.other_factors,
         "global_importance": [
-            {"feature": g.feature, "label": g.label, "mean_abs_shap": g.mean_abs_shap, "rank": g.rank}
+            {"feature": g.feature, "label": g.label, "mean_abs_shap": g.mean_abs_shap,
+             "mean_abs_points": g.mean_abs_points, "rank": g.rank}
             for g in e.global_importance
         ],
+        "concepts": [
+            {"concept": k.concept, "label": k.label, "points": k.points, "protected": k.protected,
+             "features": [{"feature": f.feature, "label": f.label, "value": f.value,
+                           "display_value": f.display_value, "points": f.points} for f in k.features]}
+            for k in e.concepts
+        ],
+        "principal_reasons": [
+            {"concept": r.concept, "label": r.label, "points": r.points, "sentence": r.sentence,
+             "feature": r.feature, "display_value": r.display_value}
+            for r in e.principal_reasons
+        ],
+        "protected_withheld": e.protected_withheld,
     }
 
 
@@ -104,7 +119,8 @@ def _what_if_json(result: WhatIf) -> dict[str, Any]:
         "overrides": result.overrides,
         "difference": {
             "probability": after.probability - before.probability,
-            "points": round((after.probability - before.probability) * 100.0, 2),
+            "percentage_points": round((after.probability - before.probability) * 100.0, 2),
+            "points": after.points - before.points,  # score points (higher is safer)
             "risk_level": after.risk_level - before.risk_level,
             "decision_changed": after.refused != before.refused,
         },
@@ -192,7 +208,8 @@ def create_app(paths: Paths, client: InProcessClient | None = None, *,
         client.log_score(result, _source(request))
         return JSONResponse(_score_json(result))
 
-    @app.get("/clients/{client_id}/explanation", summary="Top SHAP contributions, readable, and global importance")
+    @app.get("/clients/{client_id}/explanation",
+             summary="Concepts (summing to the score in points), principal reasons, top SHAP contributions")
     def explanation(request: Request, client_id: int = _CLIENT_ID, top: int = _TOP,
                     lang: LangParam = _LANG) -> JSONResponse:
         return JSONResponse(_explanation_json(client.explanation(client_id, top, lang or lang_for(request))))

@@ -18,6 +18,8 @@ import httpx
 
 from scoring.service.protocol import (
     Comparison,
+    ConceptContribution,
+    ConceptFeature,
     Contribution,
     Explanation,
     FeatureGroup,
@@ -28,6 +30,7 @@ from scoring.service.protocol import (
     InvalidQuery,
     OverrideCheck,
     PopulationInfo,
+    PrincipalReason,
     Quintile,
     ScatterPoint,
     ScatterSample,
@@ -64,12 +67,19 @@ def score_from_dict(d: dict[str, Any]) -> Score:
 
 
 def explanation_from_dict(d: dict[str, Any]) -> Explanation:
+    """The API's explanation; values it derives (points of a contribution...) are properties here."""
     return Explanation(
         score=score_from_dict(d["score"]),
         base_value=d["base_value"],
-        contributions=[Contribution(**c) for c in d["contributions"]],
+        contributions=[Contribution(c["feature"], c["label"], c["value"], c["display_value"], c["shap"])
+                       for c in d["contributions"]],
         other_factors=d["other_factors"],
-        global_importance=[GlobalImportance(**g) for g in d.get("global_importance", [])],
+        global_importance=[GlobalImportance(g["feature"], g["label"], g["mean_abs_shap"], g["rank"])
+                           for g in d.get("global_importance", [])],
+        concepts=[ConceptContribution(**(k | {"features": [ConceptFeature(**f) for f in k["features"]]}))
+                  for k in d.get("concepts", [])],
+        principal_reasons=[PrincipalReason(**r) for r in d.get("principal_reasons", [])],
+        protected_withheld=d.get("protected_withheld", False),
     )
 
 

@@ -24,6 +24,7 @@ from scoring.model.decision import is_refused, risk_level
 from scoring.paths import Paths
 from scoring.service import overrides as override_rules
 from scoring.service import population_queries as queries
+from scoring.service import reasons as concept_reasons
 from scoring.service.lang import lang_index, norm_lang
 from scoring.service.model_card import build_card, json_safe, json_value
 from scoring.service.population import Population
@@ -110,6 +111,15 @@ class InProcessClient(queries.PopulationAnswers):
     def explanation(self, client_id: int, top: int = 10, lang: str = "fr") -> Explanation:
         _check_top(top)  # before the look-up, as the API validates parameters first
         return self._explain(self._lookup(client_id), top, lang)
+
+    def principal_reasons(self, client_id: int, lang: str = "fr") -> list[dict[str, Any]]:
+        """The client's principal reasons (cached score) as plain dicts, e.g. for a log entry:
+        concept, label, points, sentence, feature, display_value (see scoring.service.reasons)."""
+        exp = self._lookup(client_id)
+        reasons, _withheld = concept_reasons.reasons_only(
+            self._names, np.asarray(exp.shap, dtype=np.float64), exp.feature_values, norm_lang(lang),
+            is_refused(exp.probability, self.store.threshold))
+        return concept_reasons.reason_records(reasons)
 
     def what_if(self, client_id: int, overrides: dict[str, Any], top: int = 10, lang: str = "fr",
                 *, source: str | None = None) -> WhatIf:
@@ -249,12 +259,18 @@ class InProcessClient(queries.PopulationAnswers):
                 display_value=catalogue.format_value(name, value, lang),
                 shap=float(shap[i]),
             ))
+        score = self._score(exp, client_id)
+        concepts, reasons, withheld = concept_reasons.explain(
+            self._names, shap, exp.feature_values, lang, score.refused)
         return Explanation(
-            score=self._score(exp, client_id),
+            score=score,
             base_value=float(exp.base_value),
             contributions=contributions,
             other_factors=float(shap[rest].sum()) if rest.size else 0.0,
             global_importance=list(self._global_importance(lang)),
+            concepts=concepts,
+            principal_reasons=reasons,
+            protected_withheld=withheld,
         )
 
     def _global_importance(self, lang: str) -> list[GlobalImportance]:

@@ -33,6 +33,13 @@ from scoring.model.decision import (  # noqa: F401 - re-exported for the service
     risk_band_edges,
 )
 
+# The score in points (higher is safer), the one unit advisors read: scale and conversions.
+from scoring.model.points import (  # noqa: F401 - re-exported for the service's clients
+    contribution_points,
+    points_from_logodds,
+    points_from_probability,
+)
+
 
 @dataclass(frozen=True)
 class Score:
@@ -45,6 +52,16 @@ class Score:
     risk_level: int  # 0 (very low) .. 6 (very high), see scoring.model.decision
     model_version: str
 
+    @property
+    def points(self) -> float:
+        """The score in points (higher is safer; scoring.model.points)."""
+        return points_from_probability(self.probability)
+
+    @property
+    def threshold_points(self) -> float:
+        """The threshold in points: refused iff points <= threshold_points."""
+        return points_from_probability(self.threshold)
+
 
 @dataclass(frozen=True)
 class Contribution:
@@ -56,6 +73,11 @@ class Contribution:
     display_value: str  # value formatted for the requested language and unit
     shap: float  # > 0 pushes toward refusal, < 0 toward acceptance
 
+    @property
+    def points(self) -> float:
+        """The contribution in score points (> 0 toward acceptance)."""
+        return contribution_points(self.shap)
+
 
 @dataclass(frozen=True)
 class GlobalImportance:
@@ -64,16 +86,69 @@ class GlobalImportance:
     mean_abs_shap: float
     rank: int  # 1 = most important over all clients
 
+    @property
+    def mean_abs_points(self) -> float:
+        """Mean size of the feature's contribution, in score points."""
+        return abs(contribution_points(self.mean_abs_shap))
+
+
+@dataclass(frozen=True)
+class ConceptFeature:
+    """One feature inside a concept, with the client's value and its contribution in points."""
+
+    feature: str
+    label: str
+    value: Any  # JSON-serialisable (None when missing)
+    display_value: str
+    points: float  # > 0 toward acceptance, < 0 toward refusal
+
+
+@dataclass(frozen=True)
+class ConceptContribution:
+    """One concept (scoring.text.concepts): the sum of its features' contributions, in points."""
+
+    concept: str  # concept key
+    label: str
+    points: float  # > 0 toward acceptance, < 0 toward refusal
+    protected: bool  # never a reason given to a client
+    features: list[ConceptFeature]  # every feature of the concept, largest |points| first
+
+
+@dataclass(frozen=True)
+class PrincipalReason:
+    """A concept given as a reason (refused client) or a strength (granted client), in words."""
+
+    concept: str
+    label: str
+    points: float
+    sentence: str  # plain sentence with the client's own value of `feature`
+    feature: str  # the concept's most telling feature for this client
+    display_value: str
+
 
 @dataclass(frozen=True)
 class Explanation:
-    """Top contributions for one client, the rest summed, and the global view."""
+    """Top contributions for one client, the rest summed, and the global view.
+
+    `concepts` holds every concept, so base_points + sum of their points equals
+    score.points; `principal_reasons` are at most four non-protected concepts
+    (toward refusal for a refused client, strengths for a granted one), and
+    `protected_withheld` says that a protected concept would have ranked among them.
+    """
 
     score: Score
     base_value: float
     contributions: list[Contribution]  # top N by |shap|, largest first
     other_factors: float  # sum of the remaining contributions
     global_importance: list[GlobalImportance] = field(default_factory=list)
+    concepts: list[ConceptContribution] = field(default_factory=list)  # largest |points| first
+    principal_reasons: list[PrincipalReason] = field(default_factory=list)
+    protected_withheld: bool = False
+
+    @property
+    def base_points(self) -> float:
+        """The starting score every client's concepts add to (the base value in points)."""
+        return points_from_logodds(self.base_value)
 
 
 @dataclass(frozen=True)

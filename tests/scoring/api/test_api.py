@@ -197,9 +197,35 @@ def test_explanation(api: TestClient, train_id: int) -> None:
 def test_explanation_json_is_the_dataclass_form(api: TestClient, inproc: InProcessClient, train_id: int) -> None:
     from scoring.service.protocol import to_dict
 
-    expected = to_dict(inproc.explanation(train_id, 6, "en"))
+    e = inproc.explanation(train_id, 6, "en")
+    expected = to_dict(e)
     expected["score"]["decision"] = "refused" if expected["score"]["refused"] else "accepted"
+    # plus the values in points the dataclasses derive (properties)
+    expected["score"] |= {"points": e.score.points, "threshold_points": e.score.threshold_points}
+    expected["base_points"] = e.base_points
+    for c, out in zip(e.contributions, expected["contributions"], strict=True):
+        out["points"] = c.points
+    for g, out in zip(e.global_importance, expected["global_importance"], strict=True):
+        out["mean_abs_points"] = g.mean_abs_points
     assert api.get(f"/clients/{train_id}/explanation?top=6&lang=en").json() == expected
+
+
+def test_explanation_concepts_sum_to_the_score_in_points(api: TestClient, inproc: InProcessClient) -> None:
+    refused = next(i for i in inproc.client_ids() if inproc.score(i).refused)
+    for lang in ("fr", "en"):
+        body = api.get(f"/clients/{refused}/explanation?top=1&lang={lang}").json()
+        score = body["score"]
+        total = body["base_points"] + sum(k["points"] for k in body["concepts"])
+        assert total == pytest.approx(score["points"], abs=1e-6)
+        assert score["points"] <= score["threshold_points"] and score["decision"] == "refused"
+        reasons = body["principal_reasons"]
+        assert 1 <= len(reasons) <= 4
+        protected = {k["concept"] for k in body["concepts"] if k["protected"]}
+        for r in reasons:
+            assert set(r) == {"concept", "label", "points", "sentence", "feature", "display_value"}
+            assert r["concept"] not in protected and r["points"] < 0
+            assert r["display_value"] in r["sentence"]
+        assert reasons[0]["sentence"].startswith(("Your", "The", "How") if lang == "en" else ("Vo", "L", "Le"))
 
 
 def test_what_if_with_current_values_reproduces_the_cached_score(

@@ -23,10 +23,12 @@ from fastapi.testclient import TestClient
 from scoring.api.app import create_app
 from scoring.data.schema import TABLES
 from scoring.model.decision import risk_level
+from scoring.model.points import points_from_probability
 from scoring.paths import Paths
 from scoring.service.http import HttpClient, ScoringAPIError
 from scoring.service.inprocess import InProcessClient
 from scoring.service.prediction_log import PredictionLog
+from scoring.text.concepts import CONCEPTS
 from scoring.service.protocol import (
     Comparison,
     Explanation,
@@ -129,6 +131,13 @@ def _check_explanation(e: Explanation, top: int, n_features: int) -> None:
     assert total == pytest.approx(_logit(e.score.probability), abs=1e-6)
     assert all(c.label and c.display_value for c in e.contributions)
     assert [g.rank for g in e.global_importance] == list(range(1, n_features + 1))
+    # every concept, adding up to the score in points; at most four reasons, none protected
+    assert e.base_points + sum(k.points for k in e.concepts) == pytest.approx(e.score.points, abs=1e-6)
+    assert e.score.points == pytest.approx(points_from_probability(e.score.probability))
+    assert (e.score.points <= e.score.threshold_points) == e.score.refused
+    assert len(e.concepts) == len(CONCEPTS) and len(e.principal_reasons) <= 4
+    assert not any(k.protected for k in e.concepts if k.concept in {r.concept for r in e.principal_reasons})
+    assert all((r.points < 0) == e.score.refused and r.sentence for r in e.principal_reasons)
 
 
 # --------------------------------------------------------------------------- the contract
@@ -162,6 +171,18 @@ def test_explanation(client: Any, ids: dict[str, int], inproc: InProcessClient, 
     _check_explanation(e, top, n)
     if top >= n:
         assert e.other_factors == 0.0
+
+
+def test_explanation_concepts_and_reasons(client: Any, ids: dict[str, int], inproc: InProcessClient) -> None:
+    """The same concepts and reasons through every implementation, in the requested language."""
+    for key in ("refused", "accepted"):
+        e = client.explanation(ids[key], top=2, lang="en")
+        expected = inproc.explanation(ids[key], top=2, lang="en")
+        assert e.concepts == expected.concepts and e.principal_reasons == expected.principal_reasons
+        assert e.protected_withheld == expected.protected_withheld
+        assert e.principal_reasons and all(r.sentence.startswith(("Your", "The", "How"))
+                                           for r in e.principal_reasons)
+        assert all(f.display_value for k in e.concepts for f in k.features)
 
 
 def test_profile(client: Any, ids: dict[str, int]) -> None:
