@@ -36,15 +36,25 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler="scoring.data.generator.dataset:cli_generate")
 
 
+def _add_shrink_options(p: argparse.ArgumentParser) -> None:
+    """A raw table that lost rows against the previous accepted load is refused unless told."""
+    p.add_argument("--accept-shrink", action="store_true",
+                   help="accept raw tables with fewer rows than the previous accepted load")
+    p.add_argument("--max-shrink", type=float, default=0.10, metavar="SHARE",
+                   help="share of a table's rows it may lose against the previous load (default 0.10)")
+
+
 def _add_validate(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("validate", help="check a folder of raw files against the schema")
     p.add_argument("--raw", type=Path, default=None, help="folder of raw files (default: DATA_DIR/raw)")
+    _add_shrink_options(p)
     p.set_defaults(handler="scoring.data.loader:cli_validate")
 
 
 def _add_features(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("features", help="build DATA_DIR/processed/features.parquet")
     p.add_argument("--raw", type=Path, default=None, help="folder of raw files (default: DATA_DIR/raw)")
+    _add_shrink_options(p)
     p.set_defaults(handler="scoring.features.table:cli_features")
 
 
@@ -74,6 +84,7 @@ def _add_pipeline(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--clients", type=int, default=20_000, help="train clients if data must be generated")
     p.add_argument("--new-clients", type=int, default=None)
     p.add_argument("--seed", type=int, default=42)
+    _add_shrink_options(p)
     p.set_defaults(handler="scoring.cli.pipeline:cli_pipeline")
 
 

@@ -1,9 +1,9 @@
 """`python main.py pipeline`: build whatever artefact is missing or stale, in order.
 
-generate (only when DATA_DIR/raw holds no CSV) → features (missing, or older
-than a raw file) → train (no current model, or its training fingerprint
-differs) → refresh-cache (no active cache, or built for another model version
-or another feature table). Each step logs why it runs or why it is skipped, so
+generate (only when DATA_DIR/raw holds no CSV) → features (missing, or a raw
+file's content differs from the one it was built from) → train (no current
+model, or it was trained on another feature table) → refresh-cache (the served
+pair is not the current model on the current feature table). Each step logs why it runs or why it is skipped, so
 that `make run` on a complete checkout starts the dashboard at once.
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
+from scoring.data.fingerprint import DEFAULT_MAX_SHRINK
 from scoring.errors import UserError
 from scoring.paths import Paths
 from scoring.progress import log, step
@@ -28,14 +28,6 @@ class StepOutcome:
     reason: str
 
 
-def _raw_files(raw: Path) -> list[Path]:
-    """Raw input files the feature table is built from (the generator's truth file excluded)."""
-    if not raw.is_dir():
-        return []
-    return [p for p in raw.iterdir() if p.is_file() and p.suffix in (".csv", ".parquet")
-            and not p.name.startswith(("_", "."))]
-
-
 def generate_reason(paths: Paths) -> tuple[bool, str]:
     csvs = sorted(paths.raw.glob("*.csv")) if paths.raw.is_dir() else []
     if not csvs:
@@ -44,15 +36,31 @@ def generate_reason(paths: Paths) -> tuple[bool, str]:
 
 
 def features_reason(paths: Paths) -> tuple[bool, str]:
-    outputs = [paths.features, paths.history_features]
-    missing = [p for p in outputs if not p.is_file()]
+    """Rebuild when a raw file's content differs from the one the tables were built from.
+
+    By content (sha256, re-hashed only when a file's inode, size, mtime or
+    ctime changed), so a file replaced by one with an old modification time
+    (`cp -p`, `rsync -t`, `unzip`) is never missed.
+    """
+    from scoring.data.fingerprint import content_fingerprint, digest_memo
+    from scoring.features.output import read_manifest
+
+    missing = [p for p in (paths.features, paths.history_features) if not p.is_file()]
     if missing:
         return True, f"{missing[0]} missing"
-    built = min(p.stat().st_mtime_ns for p in outputs)
-    newer = [p for p in _raw_files(paths.raw) if p.stat().st_mtime_ns > built]
-    if newer:
-        return True, f"{newer[0].name} is newer than the feature table"
-    return False, f"{paths.features.name} is newer than every raw file"
+    built_from = read_manifest(paths)
+    if built_from is None:
+        return True, "the feature table does not record which raw files it was built from"
+    memo = digest_memo(paths.interim)
+    current = content_fingerprint(paths.raw, memo)
+    memo.save()
+    for name in sorted(set(current) | set(built_from)):
+        now, then = current.get(name), built_from.get(name)
+        if now != then:
+            what = (now or then or {}).get("file", name)
+            change = "removed" if now is None else "new" if then is None else "changed (content)"
+            return True, f"{what} {change} since the feature table was built"
+    return False, "the feature table was built from the current raw files (same content)"
 
 
 def train_reason(paths: Paths, config: object) -> tuple[bool, str]:
@@ -73,22 +81,25 @@ def train_reason(paths: Paths, config: object) -> tuple[bool, str]:
 
 
 def refresh_reason(paths: Paths) -> tuple[bool, str]:
-    from scoring.explain.shap_cache import active_manifest, features_signature
-    from scoring.model.registry import current_version
+    """Build a cache when the served pair is not the current model on the current feature table."""
+    from scoring.explain.shap_cache import active_manifest
+    from scoring.model.registry import current_version, data_fingerprint
 
     manifest = active_manifest(paths)
     if manifest is None:
         return True, f"no active SHAP cache in {paths.shap_cache}"
     version = current_version(paths)
     if manifest.get("model_version") != version:
-        return True, f"active cache is for model {manifest.get('model_version')}, current model is {version}"
-    if manifest.get("features_signature") != features_signature(paths.features):
+        return True, (f"model {version} waits for its cache (model {manifest.get('model_version')} "
+                      "is served until then)")
+    if manifest.get("features_sha256") != data_fingerprint(paths):
         return True, "the feature table changed since the active cache was built"
     return False, f"active cache {manifest.get('build_id')} matches model {version}"
 
 
 def run_steps(paths: Paths, clients: int = 20_000, new_clients: int | None = None, seed: int = 42,
-              fast: bool = False) -> list[StepOutcome]:
+              fast: bool = False, accept_shrink: bool = False,
+              max_shrink: float = DEFAULT_MAX_SHRINK) -> list[StepOutcome]:
     """Run the stale steps in order; return what each step did (the CLI only logs it)."""
     from scoring.model.training.config import TrainConfig
 
@@ -102,10 +113,12 @@ def run_steps(paths: Paths, clients: int = 20_000, new_clients: int | None = Non
         generate(paths.raw, clients, n_new, seed)
 
     def do_features() -> None:
+        from scoring.data.fingerprint import loaded_content
         from scoring.data.loader import load_tables
         from scoring.features.table import write_features
 
-        write_features(load_tables(paths.raw, paths.interim), paths)
+        tables = load_tables(paths.raw, paths.interim, accept_shrink=accept_shrink, max_shrink=max_shrink)
+        write_features(tables, paths, source=loaded_content(paths.interim))
 
     def do_train() -> None:
         from scoring.model.training.trainer import train_and_register
@@ -143,7 +156,8 @@ def run_pipeline(paths: Paths, clients: int = 20_000, new_clients: int | None = 
 
 def cli_pipeline(args: argparse.Namespace, paths: Paths) -> int:
     """`python main.py pipeline [--clients N] [--new-clients N] [--seed S]` (used by `make run`)."""
-    outcomes = run_steps(paths, clients=args.clients, new_clients=args.new_clients, seed=args.seed)
+    outcomes = run_steps(paths, clients=args.clients, new_clients=args.new_clients, seed=args.seed,
+                         accept_shrink=args.accept_shrink, max_shrink=args.max_shrink)
     ran = [o.name for o in outcomes if o.ran]
     log.info("pipeline: %s", f"ran {', '.join(ran)}" if ran else "everything up to date")
     return 0

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,17 @@ from pathlib import Path
 import polars as pl
 
 from scoring.atomic import atomic_dir
+from scoring.data.fingerprint import (
+    DEFAULT_MAX_SHRINK,
+    FINGERPRINT,
+    content_fingerprint,
+    digest_memo,
+    make_record,
+    previous_row_counts,
+    read_record,
+    shrink_problems,
+    source_path,
+)
 from scoring.data.integrity import (
     describe_numbers,
     empty_strings_as_null,
@@ -34,9 +44,6 @@ from scoring.errors import ArtefactMissing, UserError
 from scoring.paths import Paths
 from scoring.progress import log, step
 
-#: Sidecar in the interim folder: what the Parquet copies were made from.
-FINGERPRINT = "_fingerprint.json"
-_FINGERPRINT_VERSION = 1
 _ROW = "__row"
 _SAMPLE = 5  # unknown values quoted per column
 
@@ -81,14 +88,6 @@ class ValidationReport:
 
 
 # --------------------------------------------------------------------------- sources
-
-
-def source_path(raw_dir: Path, schema: TableSchema) -> Path | None:
-    """The raw file of one table: the Kaggle CSV name, else a Parquet copy of it."""
-    for name in (schema.file_name, schema.parquet_name):
-        if (Path(raw_dir) / name).is_file():
-            return Path(raw_dir) / name
-    return None
 
 
 def _key_columns(schema: TableSchema) -> list[str]:
@@ -392,8 +391,14 @@ def _check_parents(label: str, lf: pl.LazyFrame, schema: TableSchema,
     return warnings
 
 
-def _stage_and_check(raw_dir: Path, stage_dir: Path, *, checks: bool = True) -> ValidationReport:
-    """Stage every table as typed Parquet in `stage_dir` and check it; collect every problem."""
+def _stage_and_check(raw_dir: Path, stage_dir: Path, *, checks: bool = True,
+                     previous_rows: dict[str, int] | None = None,
+                     max_shrink: float = DEFAULT_MAX_SHRINK) -> ValidationReport:
+    """Stage every table as typed Parquet in `stage_dir` and check it; collect every problem.
+
+    `previous_rows` (the previous accepted load's row counts) turns a table that
+    lost more than `max_shrink` of its rows into an error.
+    """
     report = ValidationReport(raw_dir=Path(raw_dir))
     staged: dict[str, Path] = {}
     for name, schema in TABLES.items():
@@ -401,6 +406,9 @@ def _stage_and_check(raw_dir: Path, stage_dir: Path, *, checks: bool = True) -> 
         if src is None:
             report.errors.append(f"{schema.file_name}: file missing in {raw_dir}")
             continue
+        if src.suffix == ".csv" and (Path(raw_dir) / schema.parquet_name).is_file():
+            report.warnings.append(f"{schema.parquet_name}: ignored, {src.name} is read instead "
+                                   "(remove one of the two copies)")
         target = stage_dir / schema.parquet_name
         with step(f"read and check {src.name}"):
             try:
@@ -426,41 +434,32 @@ def _stage_and_check(raw_dir: Path, stage_dir: Path, *, checks: bool = True) -> 
         for name, target in staged.items():
             src_name = source_path(raw_dir, TABLES[name]).name
             report.warnings += _check_parents(src_name, pl.scan_parquet(target), TABLES[name], staged)
+    labels = {name: source_path(raw_dir, TABLES[name]).name for name in staged}
+    report.errors += shrink_problems(labels, report.row_counts, previous_rows or {}, max_shrink)
     return report
 
 
-def validate_raw(raw_dir: Path) -> ValidationReport:
-    """Check the eight raw files of a folder against the schema; writes nothing outside a temp dir."""
+def validate_raw(raw_dir: Path, previous_rows: dict[str, int] | None = None,
+                 max_shrink: float = DEFAULT_MAX_SHRINK) -> ValidationReport:
+    """Check the eight raw files of a folder against the schema (and against the previous
+    load's row counts when given); writes nothing outside a temp dir."""
     raw_dir = Path(raw_dir)
     if not raw_dir.is_dir():
         return ValidationReport(errors=[f"raw data folder not found: {raw_dir}"], raw_dir=raw_dir)
     with tempfile.TemporaryDirectory(prefix="scoring-validate-") as tmp:
-        return _stage_and_check(raw_dir, Path(tmp))
+        return _stage_and_check(raw_dir, Path(tmp), previous_rows=previous_rows, max_shrink=max_shrink)
 
 
 # --------------------------------------------------------------------------- conversion
 
 
-def _fingerprint(raw_dir: Path) -> dict[str, dict]:
-    """Size and modification time of each raw file: cheap, and changes on any rewrite."""
-    out = {}
-    for name, schema in TABLES.items():
-        src = source_path(raw_dir, schema)
-        if src is not None:
-            st = src.stat()
-            out[name] = {"file": src.name, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
-    return out
-
-
-def _up_to_date(raw_dir: Path, interim_dir: Path, validate: bool) -> bool:
-    try:
-        recorded = json.loads((interim_dir / FINGERPRINT).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return (recorded.get("version") == _FINGERPRINT_VERSION
+def _up_to_date(raw_dir: Path, interim_dir: Path, validate: bool, current: dict[str, dict]) -> bool:
+    """The interim copies were made, and checked if asked, from files with this very content."""
+    recorded = read_record(interim_dir)
+    return (recorded is not None
             and (recorded.get("validated") or not validate)
             and recorded.get("raw_dir") == str(raw_dir.resolve())
-            and recorded.get("tables") == _fingerprint(raw_dir)
+            and recorded.get("tables") == current
             and all((interim_dir / s.parquet_name).is_file() for s in TABLES.values()))
 
 
@@ -468,34 +467,45 @@ def _scan_interim(interim_dir: Path) -> dict[str, pl.LazyFrame]:
     return {name: pl.scan_parquet(interim_dir / s.parquet_name) for name, s in TABLES.items()}
 
 
-def load_tables(raw_dir: Path, interim_dir: Path, *, validate: bool = True) -> dict[str, pl.LazyFrame]:
-    """The eight tables as lazy Parquet scans, converting (and validating) the raw files once."""
+def load_tables(raw_dir: Path, interim_dir: Path, *, validate: bool = True, accept_shrink: bool = False,
+                max_shrink: float = DEFAULT_MAX_SHRINK) -> dict[str, pl.LazyFrame]:
+    """The eight tables as lazy Parquet scans, converting (and validating) the raw files once.
+
+    The copies are re-made when a raw file's content changed (by digest, not
+    modification time). A table that lost more than `max_shrink` of its rows
+    against the previous accepted load is refused unless `accept_shrink`.
+    """
     raw_dir, interim_dir = Path(raw_dir), Path(interim_dir)
     if not raw_dir.is_dir():
         raise ArtefactMissing(f"raw data folder not found: {raw_dir}; run `python main.py generate` "
                               "or put the eight Home Credit CSV files there")
-    if _up_to_date(raw_dir, interim_dir, validate):
+    memo = digest_memo(interim_dir)
+    before = content_fingerprint(raw_dir, memo)
+    memo.save()
+    if _up_to_date(raw_dir, interim_dir, validate, before):
         log.debug("interim Parquet copies are up to date in %s", interim_dir)
         return _scan_interim(interim_dir)
-    before = _fingerprint(raw_dir)
+    previous = {} if accept_shrink else previous_row_counts(interim_dir)
     with step(f"convert raw tables to Parquet in {interim_dir}"), atomic_dir(interim_dir) as tmp:
-        report = _stage_and_check(raw_dir, tmp, checks=validate)
+        report = _stage_and_check(raw_dir, tmp, checks=validate, previous_rows=previous, max_shrink=max_shrink)
         if not report.ok:
             raise SchemaError(report.format(), report.errors)
         for warning in report.warnings:
             log.warning("%s", warning)
-        if _fingerprint(raw_dir) != before:
+        if content_fingerprint(raw_dir, memo) != before:
             raise UserError(f"raw files in {raw_dir} changed while being read; run again")
-        (tmp / FINGERPRINT).write_text(json.dumps(
-            {"version": _FINGERPRINT_VERSION, "validated": validate, "raw_dir": str(raw_dir.resolve()),
-             "tables": before, "row_counts": report.row_counts}, indent=2), encoding="utf-8")
+        (tmp / FINGERPRINT).write_text(make_record(raw_dir, before, report.row_counts, validate),
+                                       encoding="utf-8")
+    memo.save()
     return _scan_interim(interim_dir)
 
 
 def cli_validate(args: argparse.Namespace, paths: Paths) -> int:
     """`python main.py validate [--raw DIR]`: print the report; exit 0 if ok, 2 on errors."""
     raw_dir = getattr(args, "raw", None) or paths.raw
-    report = validate_raw(Path(raw_dir))
+    previous = {} if getattr(args, "accept_shrink", False) else previous_row_counts(paths.interim)
+    report = validate_raw(Path(raw_dir), previous,
+                          max_shrink=getattr(args, "max_shrink", None) or DEFAULT_MAX_SHRINK)
     print(report.format(), flush=True)
     return 0 if report.ok else 2
 

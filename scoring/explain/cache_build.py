@@ -17,6 +17,7 @@ import numpy as np
 import polars as pl
 
 from scoring.atomic import write_text_atomic
+from scoring.digest import file_sha256
 from scoring.errors import UserError
 from scoring.explain.cache_layout import (
     ACTIVE_FILE,
@@ -29,6 +30,7 @@ from scoring.explain.cache_layout import (
     PROBA_KEY,
     TMP_PREFIX,
     CacheBuildError,
+    build_input,
     clean_unfinished_builds,
     encode_records,
     features_signature,
@@ -39,6 +41,7 @@ from scoring.explain.cache_layout import (
     record_dtype,
     refresh_lock,
     sigmoid,
+    snapshot_inputs,
 )
 from scoring.model.scoring_model import ScoringModel
 from scoring.paths import Paths
@@ -121,7 +124,10 @@ def _verify_build(build: Path, model: ScoringModel, features: pl.DataFrame, samp
 def refresh_cache(paths: Paths, chunk_size: int = 20_000, *, verify_sample: int = 256) -> str:
     """Recompute every client's score and SHAP into a new build, verify it, then activate it.
 
-    Returns the new build id. Until the final pointer rewrite, the previous
+    The build is for the registry's current model (the newest registered) and
+    holds a snapshot of the input files it was computed from; rewriting
+    `ACTIVE` thus switches model, inputs and SHAP values in one rename.
+    Returns the new build id. Until that pointer rewrite, the previous
     build keeps being served; on any failure (including Ctrl-C) the temporary
     build is removed, and one left by a killed job is removed at the next run.
     """
@@ -131,13 +137,15 @@ def refresh_cache(paths: Paths, chunk_size: int = 20_000, *, verify_sample: int 
     with refresh_lock(root):
         clean_unfinished_builds(root)
         model = load_current_model(paths)
-        features = read_feature_table(paths)
-        signature = features_signature(paths.features)
         build_id = _new_build_id(model.version)
         tmp, final = root / f"{TMP_PREFIX}{build_id}", root / build_id
-        n, k = features.height, len(model.feature_names)
-        log.info("refresh-cache: model %s, %d clients x %d features -> %s", model.version, n, k, build_id)
         try:
+            inputs = snapshot_inputs(paths, tmp)  # first: the build computes from, and serves, these bytes
+            features_file = build_input(tmp, paths.features)
+            features = read_feature_table(features_file)
+            signature = features_signature(paths.features)
+            n, k = features.height, len(model.feature_names)
+            log.info("refresh-cache: model %s, %d clients x %d features -> %s", model.version, n, k, build_id)
             with step("SHAP values"), contextlib.closing(diskcache.Cache(str(tmp), **BUILD_SETTINGS)) as cache:
                 abs_sum, base_value = np.zeros(k), float("nan")
                 all_proba = np.empty(n, dtype=PROBA_DTYPE)
@@ -161,13 +169,17 @@ def refresh_cache(paths: Paths, chunk_size: int = 20_000, *, verify_sample: int 
                     "n_clients": n,
                     "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
                     "features_signature": signature,
+                    "features_sha256": file_sha256(features_file),
+                    "model_created_at": model.card.get("created_at"),
+                    "inputs": inputs,
                 }
                 cache.set(PROBA_KEY, all_proba.tobytes())
                 cache.set(META_KEY, meta)
             with step("verify cache"):
                 _verify_build(tmp, model, features, verify_sample, seed=n)
             manifest = {key: meta[key] for key in
-                        ("build_id", "model_version", "n_clients", "built_at", "features_signature")}
+                        ("build_id", "model_version", "model_created_at", "n_clients", "built_at",
+                         "features_signature", "features_sha256", "inputs")}
             write_text_atomic(tmp / BUILD_MANIFEST, json.dumps(manifest, indent=2) + "\n")
             _fsync_tree(tmp)
             os.replace(tmp, final)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -29,6 +30,8 @@ PREVIOUS_FILE = "PREVIOUS"
 LOCK_FILE = ".refresh.lock"
 BUILD_MANIFEST = "build.json"
 TMP_PREFIX = ".building-"
+#: Folder of a build holding its snapshot of the served input files.
+INPUTS_DIR = "inputs"
 #: Key of the metadata entry; client keys are ints so they can never collide with it.
 META_KEY = "__meta__"
 #: Key of every client's (SK_ID_CURR, probability) in one blob, for the population views.
@@ -53,7 +56,7 @@ _BUILD_ID_RE = re.compile(r"^[A-Za-z0-9._-]+-\d{8}T\d{6}\d{6}Z$")
 
 
 class StaleCacheError(UserError):
-    """The active cache was built for another model version than the current one."""
+    """The active build does not fit the model it names (another feature list)."""
 
 
 class CacheBuildError(UserError):
@@ -145,26 +148,73 @@ def features_signature(path: Path) -> str:
 
 
 def load_current_model(paths: Paths) -> ScoringModel:
-    """The registry's current model (ArtefactMissing when none was trained)."""
+    """The registry's current model: the newest registered one, which the next build is for."""
     from scoring.model.registry import load_current
 
     return load_current(paths)
 
 
-def read_feature_table(paths: Paths) -> pl.DataFrame:
-    if not paths.features.is_file():
-        raise ArtefactMissing(f"feature table missing: {paths.features} (run `python main.py features`)")
-    features = pl.read_parquet(paths.features)
+def load_model_version(paths: Paths, version: str) -> ScoringModel:
+    """One registered model version (the one an active build names)."""
+    from scoring.model.registry import load_version
+
+    return load_version(paths, version)
+
+
+def input_files(paths: Paths) -> list[Path]:
+    """The live files a build snapshots: the feature tables and the raw application rows.
+
+    Serving reads them from the build, never from their live place, so that a
+    rebuilt feature table or a new raw load is served only with the model and
+    SHAP values computed from it.
+    """
+    from scoring.data.schema import APPLICATION_TABLES, TABLES
+
+    return [paths.features, paths.history_features,
+            *(paths.interim / TABLES[name].parquet_name for name in APPLICATION_TABLES)]
+
+
+def snapshot_inputs(paths: Paths, build: Path) -> dict[str, int]:
+    """Hard-link (copy across file systems) the input files into `build/inputs`; name -> size.
+
+    Writers replace these files by renaming a new file over them, never in
+    place, so a hard link keeps the snapshot's bytes whatever happens next.
+    """
+    target = build / INPUTS_DIR
+    target.mkdir(parents=True, exist_ok=True)
+    sizes = {}
+    for source in input_files(paths):
+        if not source.is_file():
+            continue
+        dest = target / source.name
+        try:
+            os.link(source, dest)
+        except OSError:  # another file system, or links not supported
+            shutil.copy2(source, dest)
+        sizes[source.name] = dest.stat().st_size
+    return sizes
+
+
+def build_input(build: Path, live: Path) -> Path:
+    """The build's snapshot of `live` when it has one, else `live` (builds made before snapshots)."""
+    snapshot = build / INPUTS_DIR / live.name
+    return snapshot if snapshot.is_file() else live
+
+
+def read_feature_table(path: Path) -> pl.DataFrame:
+    if not path.is_file():
+        raise ArtefactMissing(f"feature table missing: {path} (run `python main.py features`)")
+    features = pl.read_parquet(path)
     if "SK_ID_CURR" not in features.columns:
-        raise UserError(f"{paths.features}: column SK_ID_CURR missing")
+        raise UserError(f"{path}: column SK_ID_CURR missing")
     if features.height == 0:
-        raise UserError(f"{paths.features}: the feature table has no rows")
+        raise UserError(f"{path}: the feature table has no rows")
     ids = features.get_column("SK_ID_CURR")
     if ids.null_count():
-        raise UserError(f"{paths.features}: column SK_ID_CURR has {ids.null_count()} null value(s)")
+        raise UserError(f"{path}: column SK_ID_CURR has {ids.null_count()} null value(s)")
     if ids.n_unique() != features.height:
         dup = ids.filter(ids.is_duplicated()).first()
-        raise UserError(f"{paths.features}: column SK_ID_CURR is not unique (e.g. {dup})")
+        raise UserError(f"{path}: column SK_ID_CURR is not unique (e.g. {dup})")
     return features
 
 

@@ -4,7 +4,9 @@ Layout under ``paths.shap_cache`` (``cache/shap/``)::
 
     ACTIVE                       build id served by readers (rewritten atomically)
     PREVIOUS                     build id kept for rollback
-    <version>-<UTC timestamp>/   one complete build: a diskcache directory + build.json
+    <version>-<UTC timestamp>/   one complete build: a diskcache directory, build.json and
+                                 inputs/ (hard links to the feature tables and application
+                                 rows it was computed from)
     .building-<build id>/        a build in progress (removed if the job dies; cleaned next run)
     .refresh.lock                held by the running refresh (two jobs never overlap)
 
@@ -22,16 +24,20 @@ sum|shap| * 2**-24, about 1e-7) to the largest contribution, so that
 ``base_value + shap.sum() == raw score`` holds to float64 precision on every
 explanation served.
 
+The served pair: the active build names its model version and holds its
+inputs, so rewriting ``ACTIVE`` switches model, inputs and SHAP values in one
+rename. ``train`` registers a new model and moves the registry's ``CURRENT``
+(the model the next build is for) but serves nothing: until ``refresh-cache``
+has built and verified a cache for it, every process, including one restarted
+meanwhile, keeps serving the previous pair, and ``/health`` reports the
+waiting model. ``rollback_cache`` swaps back to the previous pair.
+
 Readers: ``ShapStore.open(paths)`` once per process; the store re-opens its
 SQLite handle after a fork (``bokeh serve --num-procs``), keeps serving its own
-consistent (model, build) pair until ``is_current(paths)`` turns False (a
+pair until ``is_current(paths)`` turns False (another build was activated; a
 long-lived process may then open a new store), and falls back to on-the-fly
-computation if its build became unreadable.
-
-Staleness policy: a cache built for another model version than the registry's
-current model is never served: ``ShapStore.open`` raises ``StaleCacheError``
-(run ``python main.py refresh-cache``). Clients missing from an otherwise
-current cache (added to the feature table after the build) are computed on the
+computation if its build became unreadable. A build made before input
+snapshots reads the live feature table; clients it lacks are computed on the
 fly and never written into the shared cache.
 """
 

@@ -21,9 +21,10 @@ from scoring.explain.cache_layout import (
     StaleCacheError,
     UnknownClientError,
     active_build,
+    build_input,
     decode_record,
     features_signature,
-    load_current_model,
+    load_model_version,
     read_feature_table,
     read_pointer,
     record_dtype,
@@ -99,8 +100,11 @@ class ShapStore:
 
     @classmethod
     def open(cls, paths: Paths) -> ShapStore:
-        """Load the current model, the active cache (refused if stale) and the feature tables."""
-        model = load_current_model(paths)
+        """Open the served pair: the active build, the model version it names, its input snapshot.
+
+        The registry's `CURRENT` model may be newer (trained, its cache not yet
+        built): it is served only once `refresh-cache` activates a build for it.
+        """
         build = active_build(paths)
         if build is None:
             raise ArtefactMissing(f"no active SHAP cache in {paths.shap_cache} "
@@ -109,26 +113,33 @@ class ShapStore:
             cache = _open_build(build)
         except FileNotFoundError as exc:
             raise ArtefactMissing(f"{exc} (run `python main.py refresh-cache`)") from exc
-        meta = cache.get(META_KEY)
-        if meta is None:
+        try:
+            meta = cache.get(META_KEY)
+            if meta is None:
+                raise UserError(f"SHAP cache {build} has no metadata (run `python main.py refresh-cache`)")
+            model = load_model_version(paths, str(meta["model_version"]))
+            if list(meta["feature_names"]) != model.feature_names:
+                raise StaleCacheError(f"SHAP cache {build.name} does not fit model {model.version} "
+                                      "(other features): run `python main.py refresh-cache`")
+            features_file = build_input(build, paths.features)
+            features = read_feature_table(features_file)
+            missing = [c for c in model.feature_names if c not in features.columns]
+            if missing:
+                raise UserError(f"{features_file} lacks model columns {', '.join(missing[:10])} "
+                                "(rebuild with `python main.py features` or retrain)")
+        except BaseException:
             cache.close()
-            raise UserError(f"SHAP cache {build} has no metadata (run `python main.py refresh-cache`)")
-        if meta["model_version"] != model.version or list(meta["feature_names"]) != model.feature_names:
-            cache.close()
-            raise StaleCacheError(
-                f"SHAP cache {build.name} was built for model {meta['model_version']} but the current "
-                f"model is {model.version}: run `python main.py refresh-cache`")
-        features = read_feature_table(paths)
-        missing = [c for c in model.feature_names if c not in features.columns]
-        if missing:
-            cache.close()
-            raise UserError(f"{paths.features} lacks model columns {', '.join(missing[:10])} "
-                            "(rebuild with `python main.py features` or retrain)")
-        if meta.get("features_signature") != features_signature(paths.features):
+            raise
+        if features_file == paths.features and meta.get("features_signature") != features_signature(features_file):
             log.warning("feature table %s changed since SHAP cache %s was built; run refresh-cache",
                         paths.features, build.name)
-        history = pl.read_parquet(paths.history_features) if paths.history_features.is_file() else None
+        history_file = build_input(build, paths.history_features)
+        history = pl.read_parquet(history_file) if history_file.is_file() else None
         return cls(model, build, cache, meta, features, history)
+
+    def input_file(self, live: Path) -> Path:
+        """Where this store's snapshot of a live input file is (the live file for older builds)."""
+        return build_input(self.build, live)
 
     def close(self) -> None:
         self._cache.close()
@@ -141,17 +152,11 @@ class ShapStore:
         return self._cache
 
     def is_current(self, paths: Paths) -> bool:
-        """False once a newer model or cache was activated: a long-lived process may reopen.
+        """False once another build was activated: a long-lived process may then reopen.
 
         Until then this store keeps serving its own consistent (model, cache) pair.
         """
-        from scoring.model.registry import current_version
-
-        try:
-            return (current_version(paths) == self.model.version
-                    and read_pointer(paths.shap_cache / ACTIVE_FILE) == self.build.name)
-        except UserError:
-            return False
+        return read_pointer(paths.shap_cache / ACTIVE_FILE) == self.build.name
 
     # -- shared read-only views
     @property

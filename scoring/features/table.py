@@ -21,7 +21,6 @@ from typing import Any
 
 import polars as pl
 
-from scoring.atomic import atomic_path
 from scoring.data.schema import ID_COLUMNS
 from scoring.errors import UserError
 from scoring.features.application import APPLICATION_SCHEMA, application_features, ratio
@@ -34,6 +33,7 @@ from scoring.features.history import (
     history_on,
     table_aggregates,
 )
+from scoring.features.output import RTOL, write_if_changed, write_manifest
 from scoring.paths import Paths
 from scoring.progress import log, step
 
@@ -191,8 +191,10 @@ def features_for_client(
 PARQUET_COMPRESSION = "lz4"
 
 
-def write_features(tables: dict[str, pl.LazyFrame], paths: Paths) -> dict[str, float]:
-    """Write history_features.parquet then features.parquet atomically.
+def write_features(tables: dict[str, pl.LazyFrame], paths: Paths,
+                   source: dict[str, Any] | None = None) -> dict[str, float]:
+    """Write history_features.parquet then features.parquet atomically (each only if changed),
+    then the manifest naming the raw content `source` they were built from.
 
     Same result as `build_features`, arranged for speed: the five per-table
     aggregates (the heavy part: millions of history rows) run on the streaming
@@ -213,13 +215,15 @@ def write_features(tables: dict[str, pl.LazyFrame], paths: Paths) -> dict[str, f
         history = history.filter(pl.sum_horizontal(COUNT_COLUMNS) > 0)
     t_features = time.perf_counter()
     with step("write Parquet files"):
-        with atomic_path(paths.history_features) as tmp:
-            history.write_parquet(tmp, compression=PARQUET_COMPRESSION)
-        with atomic_path(paths.features) as tmp:
-            features.write_parquet(tmp, compression=PARQUET_COMPRESSION)
+        wrote_history = write_if_changed(history, paths.history_features, PARQUET_COMPRESSION)
+        wrote_features = write_if_changed(features, paths.features, PARQUET_COMPRESSION)
+        write_manifest(paths, source)
+    if not (wrote_history or wrote_features):
+        log.info("feature tables unchanged (equal within %g): files kept as they were", RTOL)
     ended = time.perf_counter()
     return {
         "clients": features.height, "clients_with_history": history.height, "columns": features.width,
+        "rewritten": wrote_history or wrote_features,
         "history_seconds": t_history - started, "join_seconds": t_features - t_history,
         "write_seconds": ended - t_features, "seconds": ended - started,
     }
@@ -227,14 +231,16 @@ def write_features(tables: dict[str, pl.LazyFrame], paths: Paths) -> dict[str, f
 
 def cli_features(args: argparse.Namespace, paths: Paths) -> int:
     """`python main.py features [--raw DIR]`: build DATA_DIR/processed/features.parquet."""
+    from scoring.data.fingerprint import DEFAULT_MAX_SHRINK, loaded_content
     from scoring.data.loader import load_tables
 
     raw_dir = Path(args.raw) if getattr(args, "raw", None) else paths.raw
     if not raw_dir.is_dir():
         raise UserError(f"raw data folder not found: {raw_dir} (run `python main.py generate`)")
     with step(f"load raw tables from {raw_dir}"):
-        tables = load_tables(raw_dir, paths.interim)
-    done = write_features(tables, paths)
+        tables = load_tables(raw_dir, paths.interim, accept_shrink=getattr(args, "accept_shrink", False),
+                             max_shrink=getattr(args, "max_shrink", None) or DEFAULT_MAX_SHRINK)
+    done = write_features(tables, paths, source=loaded_content(paths.interim))
     log.info("wrote %s (%d clients, %d columns, %d clients with history) and %s",
              paths.features, done["clients"], done["columns"], done["clients_with_history"],
              paths.history_features)

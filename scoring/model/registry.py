@@ -1,10 +1,14 @@
-"""Model versions on disk and the `CURRENT` pointer that says which one is served.
+"""Model versions on disk and the `CURRENT` pointer to the newest one.
 
 Layout: ``DATA_DIR/models/<version>/{model.cbm, model_card.json, report.json,
 report.md}`` and ``DATA_DIR/models/CURRENT`` (one line: the version name).
 A version folder is written whole into a temporary folder and renamed into
-place; only then is `CURRENT` replaced, itself in one rename. A reader thus
-sees either the old model or the new one, never a mix.
+place; only then is `CURRENT` replaced, itself in one rename.
+
+`CURRENT` names the model the next `refresh-cache` builds for, not the one
+served: the served model is the one the active SHAP cache build names (see
+`scoring.explain.shap_cache`), so a model is served only together with a
+verified cache for it.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from scoring.atomic import atomic_dir, write_text_atomic
+from scoring.digest import file_sha256
 from scoring.errors import ArtefactMissing, UserError
 from scoring.model.scoring_model import CARD_FILE, ScoringModel
 from scoring.model.training.config import TrainConfig
@@ -28,27 +33,14 @@ REPORT_JSON = "report.json"
 REPORT_MD = "report.md"
 NO_MODEL = "no model yet: run `python main.py train`"
 _VERSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_hash_cache: dict[tuple[str, int, int], str] = {}
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def data_fingerprint(paths: Paths) -> str:
-    """sha256 of the feature table's bytes (memoised on path, size and modification time)."""
+    """sha256 of the feature table's bytes (memoised while the file is untouched)."""
     path = paths.features
     if not path.is_file():
         raise ArtefactMissing(f"feature table missing: {path} (run `python main.py features`)")
-    st = path.stat()
-    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
-    if key not in _hash_cache:
-        _hash_cache[key] = _sha256_file(path)
-    return _hash_cache[key]
+    return file_sha256(path)
 
 
 def training_fingerprint(paths: Paths, config: TrainConfig | None = None) -> str:

@@ -25,6 +25,7 @@ from scoring.paths import Paths
 from scoring.service import overrides as override_rules
 from scoring.service import population_queries as queries
 from scoring.service import reasons as concept_reasons
+from scoring.service.health import pair_status
 from scoring.service.lang import lang_index, norm_lang
 from scoring.service.model_card import build_card, json_safe, json_value
 from scoring.service.population import Population
@@ -51,11 +52,12 @@ __all__ = ["InProcessClient", "json_safe", "json_value"]
 _ANONYMOUS_ID = -1
 
 
-def _load_applications(paths: Paths) -> pl.DataFrame:
-    """Raw application rows (train then new; TARGET dropped: it is never shown nor used here)."""
+def _load_applications(paths: Paths, store: ShapStore) -> pl.DataFrame:
+    """Raw application rows (train then new; TARGET dropped: it is never shown nor used here),
+    from the served build's snapshot: the same load the served scores were computed from."""
     frames = []
     for name, sample in (("application_train", "train"), ("application_test", "new")):
-        path = paths.interim / TABLES[name].parquet_name
+        path = store.input_file(paths.interim / TABLES[name].parquet_name)
         if not path.is_file():
             raise ArtefactMissing(f"raw application rows missing: {path} (run `python main.py features`)")
         frame = pl.read_parquet(path)
@@ -75,7 +77,7 @@ class InProcessClient(queries.PopulationAnswers):
         self.paths = paths
         self.source = source
         self.store = store if store is not None else ShapStore.open(paths)
-        self._apps = _load_applications(paths)
+        self._apps = _load_applications(paths, self.store)
         ids = self._apps.get_column("SK_ID_CURR").to_list()
         self._app_index = dict(zip(ids, range(len(ids)), strict=True))
         self.log = prediction_log if prediction_log is not None else PredictionLog(paths.prediction_log)
@@ -91,9 +93,7 @@ class InProcessClient(queries.PopulationAnswers):
         """Liveness and what is being served."""
         return {
             "status": "ok",
-            "model_version": self.store.model_version,
-            "cache_version": self.store.build_id,
-            "cache_built_at": self.store.built_at,
+            **pair_status(self.paths, self.store),
             "n_clients": int(len(self.store.client_ids())),
             "threshold": self.store.threshold,
         }

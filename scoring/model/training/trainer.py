@@ -291,4 +291,6 @@ def cli_train(args: argparse.Namespace, paths: Paths) -> int:
         print(f"{name:<22}{m['cv']['roc_auc']['mean']:>14.4f}{m['holdout']['roc_auc']:>14.4f}"
               f"{m['holdout']['normalised_cost']:>15.4f}")
     print(f"report: {paths.models / model.version / 'report.md'}")
+    print("served once `python main.py refresh-cache` has built and verified its SHAP cache; "
+          "the pair served now stays served until then")
     return 0

@@ -26,10 +26,11 @@ SMALL = dict(clients=4000, new_clients=600, seed=11, fast=True)
 
 
 def _snapshot(paths: Paths) -> dict[str, int]:
-    """mtime of every artefact file (SQLite's transient -wal/-shm and the lock excluded)."""
+    """mtime of every artefact file (SQLite's transient -wal/-shm, the lock and the memo of raw
+    file digests, which a copied folder's new inodes invalidate, excluded)."""
     files = [*paths.data_dir.rglob("*"), *paths.cache_dir.rglob("*")]
     return {str(f): f.stat().st_mtime_ns for f in files
-            if f.is_file() and not f.name.endswith(("-wal", "-shm", ".lock"))}
+            if f.is_file() and not f.name.endswith(("-wal", "-shm", ".lock", ".raw_digests.json"))}
 
 
 @pytest.fixture()
@@ -77,15 +78,33 @@ def test_second_run_skips_every_step_and_touches_nothing(run_copy: Paths) -> Non
     assert _snapshot(run_copy) == before
 
 
-def test_newer_raw_file_makes_features_stale(run_copy: Paths) -> None:
+def test_a_touched_raw_file_with_the_same_content_rebuilds_nothing(run_copy: Paths) -> None:
     assert not features_reason(run_copy)[0]
     raw = run_copy.raw / "bureau.csv"
     newer = run_copy.features.stat().st_mtime_ns + 5_000_000_000
     os.utime(raw, ns=(newer, newer))
     stale, reason = features_reason(run_copy)
-    assert stale and "bureau.csv" in reason
+    assert not stale and "same content" in reason
     run_copy.history_features.unlink()
     assert "history_features.parquet missing" in features_reason(run_copy)[1]
+
+
+def test_a_replaced_raw_file_with_an_old_mtime_rebuilds(run_copy: Paths) -> None:
+    """`cp -p`, `rsync -t` and `unzip` keep an old modification time: content decides."""
+    raw = run_copy.raw / "bureau.csv"
+    old = raw.stat()
+    lines = raw.read_bytes().splitlines(keepends=True)
+    lines[1:] = lines[1:][::-1]  # same size, same rows, other order: other bytes
+    replacement = run_copy.raw / ".bureau.csv.new"
+    replacement.write_bytes(b"".join(lines))
+    os.utime(replacement, ns=(old.st_atime_ns, old.st_mtime_ns))
+    os.replace(replacement, raw)
+    assert raw.stat().st_mtime_ns == old.st_mtime_ns and raw.stat().st_size == old.st_size
+    stale, reason = features_reason(run_copy)
+    assert stale and "bureau.csv changed (content)" in reason
+    outcomes = run_steps(run_copy, **SMALL)
+    assert [o.ran for o in outcomes][:2] == [False, True], outcomes
+    assert not features_reason(run_copy)[0]
 
 
 def test_new_model_version_reruns_only_refresh_cache(run_copy: Paths) -> None:

@@ -23,6 +23,7 @@ import polars as pl
 import pytest
 from catboost import CatBoostClassifier
 
+from scoring.atomic import atomic_path as write_atomic
 from scoring.atomic import write_text_atomic
 from scoring.cli.commands import main as cli_main
 from scoring.errors import ArtefactMissing, UserError
@@ -249,12 +250,43 @@ def test_on_the_fly_edit_changes_score_and_never_touches_the_cache(built: Paths,
         assert _n_client_entries(cache) == N_TRAIN + N_NEW
 
 
-def test_client_missing_from_cache_is_computed_not_stored(copy_of: Paths) -> None:
-    features = pl.read_parquet(copy_of.features)
+def _add_client(paths: Paths) -> pl.DataFrame:
+    """Rewrite the live feature table with one more client (SK_ID_CURR 999999); return its row."""
+    features = pl.read_parquet(paths.features)
     extra = features.tail(1).with_columns(
         pl.lit(999_999, dtype=pl.Int64).alias("SK_ID_CURR"),
         pl.lit(2.5).alias("EXT_SOURCE_MEAN"))
-    pl.concat([features, extra]).write_parquet(copy_of.features)
+    with write_atomic(paths.features) as tmp:
+        pl.concat([features, extra]).write_parquet(tmp)
+    return extra
+
+
+def test_a_rebuilt_feature_table_is_served_only_with_its_cache(copy_of: Paths) -> None:
+    """The served inputs are the build's snapshot: a new feature table waits for its build."""
+    old = _active(copy_of)
+    extra = _add_client(copy_of)
+    store = ShapStore.open(copy_of)
+    try:
+        assert store.build.name == old and not store.has_client(999_999)
+        assert store.features.height == N_TRAIN + N_NEW
+    finally:
+        store.close()
+    refresh_cache(copy_of)
+    store = ShapStore.open(copy_of)
+    try:
+        assert store.lookup(999_999).probability == pytest.approx(
+            store.model.predict_proba(extra)[0], abs=1e-9)
+        with diskcache.Cache(str(store.build)) as cache:
+            assert cache.get(999_999) is not None
+    finally:
+        store.close()
+
+
+def test_legacy_build_without_snapshot_computes_missing_clients_not_stored(copy_of: Paths) -> None:
+    """A build made before input snapshots reads the live table; clients it lacks are computed."""
+    shutil.rmtree(copy_of.shap_cache / _active(copy_of) / "inputs")
+    features = pl.read_parquet(copy_of.features)
+    extra = _add_client(copy_of)
     store = ShapStore.open(copy_of)
     try:
         exp = store.lookup(999_999)
@@ -288,25 +320,38 @@ def test_unreadable_build_falls_back_to_on_the_fly(copy_of: Paths) -> None:
 # --------------------------------------------------------------------------- staleness, atomicity
 
 
-def test_stale_cache_is_refused_until_refreshed(copy_of: Paths) -> None:
+def test_a_new_model_is_served_only_with_its_verified_cache(copy_of: Paths) -> None:
+    """Between `train` and `refresh-cache` (or when a job dies there) the previous pair is served,
+    also by a process started meanwhile; the build's switch moves model and cache together."""
     features = pl.read_parquet(copy_of.features)
     running = ShapStore.open(copy_of)  # a long-lived process opened before the new model
-    assert running.is_current(copy_of)
     register(copy_of, fit_model(features, "v-test-2", seed=1))
-    assert not running.is_current(copy_of)
-    with pytest.raises(StaleCacheError, match="v-test-1.*v-test-2.*refresh-cache"):
-        ShapStore.open(copy_of)
+    assert running.is_current(copy_of)  # nothing served changed yet
+    restarted = ShapStore.open(copy_of)  # a restart now: still the previous, consistent pair
+    assert restarted.model_version == "v-test-1" and restarted.build.name == running.build.name
+    restarted.close()
     refresh_cache(copy_of)
+    assert not running.is_current(copy_of)
     store = ShapStore.open(copy_of)
     assert store.model_version == "v-test-2" and store.is_current(copy_of)
     cid = int(store.client_ids()[0])
     assert store.lookup(cid).probability == pytest.approx(
         store.model.predict_proba(store.features_row(cid))[0], abs=1e-9)
     # the old process still serves its own consistent pair (old model, old build kept as PREVIOUS)
+    assert running.model_version == "v-test-1"
     assert running.lookup(cid).probability == pytest.approx(
         running.model.predict_proba(running.features_row(cid))[0], abs=1e-9)
     running.close()
     store.close()
+
+
+def test_a_build_that_does_not_fit_its_model_is_refused(copy_of: Paths) -> None:
+    build = copy_of.shap_cache / _active(copy_of)
+    with diskcache.Cache(str(build)) as cache:
+        meta = cache.get(META_KEY)
+        cache.set(META_KEY, dict(meta, feature_names=meta["feature_names"][:-1]))
+    with pytest.raises(StaleCacheError, match="does not fit model v-test-1.*refresh-cache"):
+        ShapStore.open(copy_of)
 
 
 def test_interrupted_refresh_keeps_previous_cache_and_rerun_completes(
