@@ -1,8 +1,8 @@
 """What-if: edit the client's application in a form, re-score, compare "Avant" and "Après".
 
 The form lists the editable fields the scoring service offers
-(`ScoringClient.what_if_form`, from `scoring.service.overrides`) except
-protected ones (family situation, children: never offered as a recourse),
+(`ScoringClient.what_if_form`, from `scoring.service.overrides`, which never
+offers protected ones: family situation, children are never a change to suggest),
 prefilled with the client's values in display units; under each field a
 hint says what it takes. A field is checked by the service as it changes
 (`ScoringClient.check_overrides`: number, whole number, range, required,
@@ -42,7 +42,6 @@ from bokeh_app.i18n import check_lang, fmt_percent, fmt_signed, t
 from bokeh_app.panels_whatif_fields import (  # noqa: F401 - re-exported for the panel's users
     EMPTY,
     ERROR_CSS,
-    SHOW_PROTECTED_FIELDS,
     FieldSpec,
     describe_callback,
     error_text,

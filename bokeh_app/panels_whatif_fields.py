@@ -22,8 +22,6 @@ from bokeh_app import panels_common as pc
 from bokeh_app.i18n import N_, check_lang, t
 from scoring.service.protocol import WhatIfForm
 
-#: Protected fields (the service flags them) are left out of the form.
-SHOW_PROTECTED_FIELDS = False
 EMPTY = ""
 #: Display unit (catalogue UNITS key) -> message key of its short form shown in the label;
 #: categories and yes/no fields carry no unit.
@@ -64,10 +62,10 @@ class FieldSpec:
 
 
 def field_specs(form: WhatIfForm) -> list[FieldSpec]:
-    """The service's editable fields, protected ones removed."""
+    """The service's editable fields (it never offers protected attributes: scoring.service.overrides)."""
     return [FieldSpec(f.name, dict(f.labels), f.kind, f.minimum, f.maximum, tuple(f.categories),
                       f.required, f.feature, f.unit)
-            for f in form.fields if SHOW_PROTECTED_FIELDS or not f.protected]
+            for f in form.fields]
 
 
 def text_of(value: Any, lang: str) -> str:

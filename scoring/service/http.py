@@ -28,6 +28,7 @@ from scoring.service.protocol import (
     GlobalImportance,
     InvalidOverride,
     InvalidQuery,
+    KnownClient,
     OverrideCheck,
     PopulationInfo,
     PrincipalReason,
@@ -115,16 +116,16 @@ def form_from_dict(d: dict[str, Any]) -> WhatIfForm:
 class HttpClient:
     """ScoringClient over the scoring API at `base_url` (e.g. http://127.0.0.1:8000).
 
-    `http` may be any httpx.Client (FastAPI's TestClient in tests); `source`
-    is sent in the X-Scoring-Source header and recorded in the prediction log.
+    `http` may be any httpx.Client (FastAPI's TestClient in tests). The API
+    logs the scores it serves under its own source ("api"): a caller cannot name it.
     """
 
     def __init__(self, base_url: str = "http://127.0.0.1:8000", *, timeout: float = 10.0,
-                 source: str = "dashboard", http: httpx.Client | None = None):
+                 http: httpx.Client | None = None):
         self.base_url = base_url.rstrip("/")
         self._own = http is None
         self._http = http if http is not None else httpx.Client(base_url=self.base_url, timeout=timeout)
-        self._headers = {"X-Scoring-Source": source, "Accept": "application/json"}
+        self._headers = {"Accept": "application/json"}
 
     def close(self) -> None:
         if self._own:
@@ -159,6 +160,8 @@ class HttpClient:
         except ValueError:
             body = {}
         detail = body.get("detail") if isinstance(body, dict) else None
+        if response.status_code == 409 and isinstance(body, dict) and body.get("client_id") is not None:
+            raise KnownClient(int(body["client_id"]), str(detail))
         if response.status_code == 404 and ("/clients/" in path or (params or {}).get("client_id") is not None):
             raise UnknownClient(detail or f"unknown client ({path})")
         if response.status_code == 422 and isinstance(body, dict):

@@ -26,7 +26,7 @@ from scoring.service import overrides as override_rules
 from scoring.service import population_queries as queries
 from scoring.service import reasons as concept_reasons
 from scoring.service.health import pair_status
-from scoring.service.lang import lang_index, norm_lang
+from scoring.service.lang import lang_index, norm_lang, pick
 from scoring.service.model_card import build_card, json_safe, json_value
 from scoring.service.population import Population
 from scoring.service.population_stats import warm_up
@@ -37,6 +37,7 @@ from scoring.service.protocol import (
     Explanation,
     GlobalImportance,
     InvalidOverride,
+    KnownClient,
     OverrideCheck,
     Score,
     UnknownClient,
@@ -50,6 +51,12 @@ __all__ = ["InProcessClient", "json_safe", "json_value"]
 
 #: Placeholder key joining a new applicant's history rows when the record has no SK_ID_CURR.
 _ANONYMOUS_ID = -1
+#: A new applicant's record with an existing client's SK_ID_CURR (KnownClient, the API's 409).
+_KNOWN_CLIENT = (
+    "Le client {id} existe déjà : POST /score note un nouveau demandeur (sans SK_ID_CURR ou avec un "
+    "identifiant inconnu) ; pour simuler un changement de son dossier, utilisez POST /clients/{id}/what-if.",
+    "Client {id} already exists: POST /score scores a new applicant (without SK_ID_CURR or with an unknown "
+    "one); to simulate a change to this client's application, use POST /clients/{id}/what-if.")
 
 
 def _load_applications(paths: Paths, store: ShapStore) -> pl.DataFrame:
@@ -177,11 +184,15 @@ class InProcessClient(queries.PopulationAnswers):
         """Score a brand-new applicant from a complete raw record (and optional raw history rows).
 
         Bad input raises InvalidOverride whose `errors` map "record.FIELD" or
-        "history.TABLE.ROW.FIELD" to a message. The score is logged.
+        "history.TABLE.ROW.FIELD" to a message; the SK_ID_CURR of a client the
+        service knows raises KnownClient (its score would be logged under that
+        client: `what_if` edits an existing client). The score is logged.
         """
         _check_top(top)
         clean_record, clean_history = self.validate_application(record, history, lang)
         client_id = clean_record.get("SK_ID_CURR")
+        if client_id is not None and self.store.has_client(client_id):
+            raise KnownClient(int(client_id), pick(_KNOWN_CLIENT, lang, id=int(client_id)))
         aggregates = None
         if clean_history:
             aggregates = history_for_client(

@@ -10,6 +10,11 @@ FR/EN message for each problem, naming the field and the value. The what-if
 form (its fields and defaults), the in-process client and the API all go
 through `validate`, so a value is checked once, by one set of rules.
 
+Protected attributes (the catalogue's `protected` flag: family situation,
+children...) are never a change suggested to a client: `validate` refuses
+them with a message saying so, the form does not offer them and the API's
+schema does not list them.
+
 The fields themselves (which raw columns, their labels, units and limits)
 are described by `scoring.text.catalogue.RAW_FIELDS`; the column types and
 categories by the raw-data schema.
@@ -37,6 +42,8 @@ _TEXT: dict[str, tuple[str, str]] = {
     "payload": ("objet JSON attendu (champ : valeur)", "a JSON object is expected (field: value)"),
     "unknown": ("champ inconnu : {name}", "unknown field: {name}"),
     "not_editable": ("champ non modifiable : {name}", "non-editable field: {name}"),
+    "protected": ("{label} ({name}) : attribut protégé, il ne peut pas être modifié dans une simulation",
+                  "{label} ({name}): protected attribute, it cannot be changed in a simulation"),
     "required": ("{label} : une valeur est obligatoire", "{label}: a value is required"),
     "number": ("{label} : nombre attendu (reçu : {value})", "{label}: a number is expected (got {value})"),
     "integer": ("{label} : nombre entier attendu (reçu : {value})",
@@ -189,6 +196,9 @@ def _validate(values: Any, lang: str, units: str) -> tuple[dict[str, Any], dict[
         if spec is None:
             errors[name] = pick(_TEXT["not_editable" if name in known else "unknown"], lang, name=name)
             continue
+        if spec.protected:
+            errors[name] = pick(_TEXT["protected"], lang, name=name, label=spec.label(lang))
+            continue
         shown, problem = _check_one(spec, plain(value), lang, units)
         if problem:
             errors[name] = problem
@@ -248,14 +258,17 @@ def _category(name: str, code: str, lang: str) -> str:
 
 # -- the form ---------------------------------------------------------------------------------
 def form_fields(record: Mapping[str, Any]) -> list[FormField]:
-    """Every editable field, with the client's raw record value in display units as default."""
+    """Every field a what-if may change (protected ones left out), with the client's raw record
+    value in display units as default."""
     out = []
     for name, spec in fields().items():
+        if spec.protected:
+            continue
         out.append(FormField(
             name=name, labels={"fr": spec.labels[0], "en": spec.labels[1]}, kind=spec.kind,
             unit=spec.unit, minimum=spec.minimum, maximum=spec.maximum,
             categories=list(spec.categories), required=spec.required("display"),
-            protected=spec.protected, feature=spec.feature, default=spec.to_display(record.get(name)),
+            feature=spec.feature, default=spec.to_display(record.get(name)),
         ))
     return out
 
@@ -264,6 +277,8 @@ def json_schema() -> dict[str, Any]:
     """The OpenAPI schema of a what-if body's `overrides` (raw units), for the API's docs only."""
     properties = {}
     for name, spec in fields().items():
+        if spec.protected:
+            continue
         if spec.raw_kind == "str":
             prop: dict[str, Any] = {"type": "string"}
             if spec.categories:
@@ -281,5 +296,5 @@ def json_schema() -> dict[str, Any]:
         prop |= {"title": spec.labels[1], "description": f"{spec.labels[1]} (raw column {name}{limits})"}
         properties[name] = prop
     return {"title": "Overrides", "type": "object", "additionalProperties": False,
-            "description": "Editable raw application fields to change (raw units); any other field is "
-                           "rejected.", "properties": properties}
+            "description": "Editable raw application fields to change (raw units); any other field, "
+                           "protected attributes included, is rejected.", "properties": properties}

@@ -280,7 +280,8 @@ class Selection:
 # -- what-if form ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class FormField:
-    """One editable application field in display units, with the client's current value."""
+    """One editable application field in display units, with the client's current value
+    (protected attributes are never editable, so never a form field)."""
 
     name: str  # raw application column
     labels: dict[str, str]  # {"fr": ..., "en": ...}
@@ -290,7 +291,6 @@ class FormField:
     maximum: float | None
     categories: list[str]
     required: bool  # an empty value is refused
-    protected: bool  # never offered as a recourse
     feature: str  # the feature column that shows it
     default: Any  # the client's current value in display units (None when missing)
 
@@ -379,6 +379,16 @@ class InvalidOverride(ValueError):
     def __init__(self, errors: dict[str, str]):
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
         self.errors = errors
+
+
+class KnownClient(ValueError):
+    """A new applicant's record carries the SK_ID_CURR of a client the service already knows
+    (the API answers 409): its score would be logged under that client. An existing client's
+    application is edited with `what_if` instead."""
+
+    def __init__(self, client_id: int, message: str):
+        super().__init__(message)
+        self.client_id = client_id
 
 
 @runtime_checkable

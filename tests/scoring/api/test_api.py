@@ -160,7 +160,7 @@ def test_profile_of_a_client_without_job(api: TestClient, raw: dict[str, pl.Data
 def test_score_comes_from_the_cache_and_is_logged(api: TestClient, inproc: InProcessClient,
                                                    log: PredictionLog, train_id: int) -> None:
     before = log.count()
-    body = api.get(f"/clients/{train_id}/score", headers={"X-Scoring-Source": "batch-check"}).json()
+    body = api.get(f"/clients/{train_id}/score").json()
     cached = inproc.store.lookup(train_id)
     assert body["probability"] == cached.probability
     assert body["refused"] == (cached.probability >= body["threshold"])
@@ -169,11 +169,25 @@ def test_score_comes_from_the_cache_and_is_logged(api: TestClient, inproc: InPro
     assert body["model_version"] == inproc.store.model_version
     assert log.count() == before + 1
     last = log.tail(1)[0]
-    assert (last["client_id"], last["source"], last["kind"]) == (train_id, "batch-check", "score")
+    assert (last["client_id"], last["source"], last["kind"]) == (train_id, "api", "score")
     assert last["probability"] == body["probability"]
-    # an unsafe source header is not trusted
-    api.get(f"/clients/{train_id}/score", headers={"X-Scoring-Source": "x'; DROP TABLE--"})
-    assert log.tail(1)[0]["source"] == "api"
+
+
+def test_the_logged_source_is_the_servers_not_the_callers(api: TestClient, log: PredictionLog, train_id: int,
+                                                          raw: dict[str, pl.DataFrame]) -> None:
+    """The former X-Scoring-Source header (or any other) cannot write a source name into the log."""
+    before = log.count()
+    for header in ("dashboard", "batch-check", "x'; DROP TABLE--"):
+        headers = {"X-Scoring-Source": header, "X-Source": header}
+        assert api.get(f"/clients/{train_id}/score", headers=headers).status_code == 200
+        assert api.post(f"/clients/{train_id}/what-if", headers=headers,
+                        json={"overrides": {"AMT_CREDIT": 300_000.0}}).status_code == 200
+    anonymous = {k: v for k, v in raw["application_test"].row(0, named=True).items() if k != "SK_ID_CURR"}
+    assert api.post("/score", json={"record": anonymous}, headers={"X-Scoring-Source": "batch"}).status_code == 200
+    events = log.tail(7)
+    assert log.count() == before + 7
+    assert {e["source"] for e in events} == {"api"}
+    assert [e["kind"] for e in events] == ["score", "what_if"] * 3 + ["new_application"]
 
 
 def test_explanation(api: TestClient, train_id: int) -> None:
@@ -231,7 +245,7 @@ def test_explanation_concepts_sum_to_the_score_in_points(api: TestClient, inproc
 def test_what_if_with_current_values_reproduces_the_cached_score(
         api: TestClient, raw: dict[str, pl.DataFrame], train_id: int, log: PredictionLog) -> None:
     row = raw["application_train"].filter(pl.col("SK_ID_CURR") == train_id).row(0, named=True)
-    same = {"AMT_CREDIT": row["AMT_CREDIT"], "NAME_FAMILY_STATUS": row["NAME_FAMILY_STATUS"]}
+    same = {"AMT_CREDIT": row["AMT_CREDIT"], "NAME_HOUSING_TYPE": row["NAME_HOUSING_TYPE"]}
     body = api.post(f"/clients/{train_id}/what-if", json={"overrides": same}).json()
     assert body["after"]["score"]["probability"] == pytest.approx(body["before"]["score"]["probability"], abs=1e-9)
     assert body["difference"]["decision_changed"] is False
@@ -257,20 +271,45 @@ def test_what_if_changes_the_score_consistently(api: TestClient, train_id: int) 
 
 def test_score_new_applicant_matches_the_batch_path(api: TestClient, inproc: InProcessClient,
                                                     raw: dict[str, pl.DataFrame], log: PredictionLog) -> None:
-    """A new client's raw record and raw history, sent as JSON, score exactly as the nightly batch did."""
+    """A new client's raw record and raw history, sent as JSON (without its id, which the service
+    knows), score exactly as the nightly batch did."""
     cid = _richest_new_client(raw)
     record = raw["application_test"].filter(pl.col("SK_ID_CURR") == cid).row(0, named=True)
+    anonymous = {k: v for k, v in record.items() if k != "SK_ID_CURR"}
     history = _history_of(raw, cid)
-    body = api.post("/score?top=4", json={"record": record, "history": history}).json()
-    assert body["score"]["client_id"] == cid
+    body = api.post("/score?top=4", json={"record": anonymous, "history": history}).json()
+    assert body["score"]["client_id"] is None
     assert body["score"]["probability"] == pytest.approx(inproc.store.lookup(cid).probability, abs=1e-9)
     assert len(body["contributions"]) == 4
     last = log.tail(1)[0]
-    assert (last["kind"], last["client_id"], last["source"]) == ("new_application", cid, "api")
-    # without an id and without history it is still scored (as an applicant with no history)
-    anonymous = {k: v for k, v in record.items() if k != "SK_ID_CURR"}
+    assert (last["kind"], last["client_id"], last["source"]) == ("new_application", None, "api")
+    # an id the service does not know is kept (the applicant's future number)
+    body = api.post("/score", json={"record": dict(anonymous, SK_ID_CURR=987_654_321)}).json()
+    assert body["score"]["client_id"] == 987_654_321 and 0.0 < body["score"]["probability"] < 1.0
+    assert log.tail(1)[0]["client_id"] == 987_654_321
+    # without history it is still scored (as an applicant with no history)
     body = api.post("/score", json={"record": anonymous}).json()
     assert body["score"]["client_id"] is None and 0.0 < body["score"]["probability"] < 1.0
+
+
+def test_score_with_an_existing_clients_id_is_409_and_logs_nothing(
+        api: TestClient, raw: dict[str, pl.DataFrame], log: PredictionLog, train_id: int) -> None:
+    """POST /score never logs a score under an existing client: it points to the what-if route."""
+    new_id = int(raw["application_test"].item(0, "SK_ID_CURR"))
+    record = raw["application_test"].row(0, named=True)
+    before = log.count()
+    for cid in (new_id, train_id):
+        response = api.post("/score?lang=en", json={"record": dict(record, SK_ID_CURR=cid)})
+        assert response.status_code == 409, response.text
+        body = response.json()
+        assert body["client_id"] == cid and body["what_if"] == f"/clients/{cid}/what-if"
+        assert body["detail"].startswith(f"Client {cid} already exists")
+        assert f"POST /clients/{cid}/what-if" in body["detail"]
+    fr = api.post("/score", json={"record": record}).json()["detail"]
+    assert fr.startswith(f"Le client {new_id} existe déjà") and f"POST /clients/{new_id}/what-if" in fr
+    assert log.count() == before
+    # a record that is also invalid gets its per-field 422 first
+    assert api.post("/score", json={"record": dict(record, CODE_GENDER="?")}).status_code == 422
 
 
 def test_docs_and_schema_generated_from_the_raw_contract(api: TestClient) -> None:
@@ -283,7 +322,7 @@ def test_docs_and_schema_generated_from_the_raw_contract(api: TestClient) -> Non
     assert "Civil marriage" in status
     assert "DAYS_BIRTH" in record["required"] and "EXT_SOURCE_1" not in record["required"]
     overrides = spec["components"]["schemas"]["Overrides"]
-    assert set(overrides["properties"]) == set(catalogue.RAW_FIELDS)
+    assert set(overrides["properties"]) == set(catalogue.RAW_FIELDS) - set(PROTECTED)
 
 
 def test_real_rows_fit_the_request_models(realdata_dir: Path) -> None:
@@ -315,7 +354,7 @@ def test_population_endpoints(api: TestClient, train_id: int) -> None:
         "type": "rect", "x0": 0, "x1": 1e9, "y0": 0, "y1": 1}}).json()
     assert 0 < sel["selection"]["count"] <= sel["population"]["count"] and not sel["everyone"]
     form = api.get(f"/clients/{train_id}/what-if/form").json()
-    assert {f["name"] for f in form["fields"]} == set(catalogue.RAW_FIELDS)
+    assert {f["name"] for f in form["fields"]} == set(catalogue.RAW_FIELDS) - set(PROTECTED)
     check = api.post("/what-if/check?lang=en", json={"overrides": {"AMT_CREDIT": "2,5", "DAYS_EMPLOYED": "1"}})
     assert check.status_code == 200
     assert check.json()["errors"]["AMT_CREDIT"].startswith("Credit amount: €")
@@ -383,16 +422,16 @@ def test_unknown_client_is_404_with_a_clear_message(api: TestClient) -> None:
     ({"NOT_A_FIELD": 1}, "NOT_A_FIELD", "champ inconnu", "unknown"),
     ({"DAYS_BIRTH": -20000}, "DAYS_BIRTH", "non modifiable", "non-editable"),
     ({"AMT_CREDIT": "beaucoup"}, "AMT_CREDIT", "nombre attendu", "a number is expected"),
-    ({"CNT_CHILDREN": 2.5}, "CNT_CHILDREN", "entier", "integer"),
-    ({"CNT_CHILDREN": True}, "CNT_CHILDREN", "entier", "integer"),
-    ({"CNT_CHILDREN": 99}, "CNT_CHILDREN", "99 hors limites, doit être compris entre 0 et 20",
-     "99 is out of range, must be between 0 and 20"),
+    ({"DAYS_EMPLOYED": -730.5}, "DAYS_EMPLOYED", "entier", "integer"),
+    ({"DAYS_EMPLOYED": True}, "DAYS_EMPLOYED", "entier", "integer"),
+    ({"AMT_ANNUITY": 2e6}, "AMT_ANNUITY", "hors limites, doit être compris entre 100\u202f€ et 1\u202f000\u202f000\u202f€",
+     "is out of range, must be between €100 and €1,000,000"),
     ({"AMT_CREDIT": 10.0}, "AMT_CREDIT", "Montant du crédit : 10\u202f€ hors limites", "Credit amount: €10 is out"),
     ({"AMT_CREDIT": 1e300}, "AMT_CREDIT", "hors limites", "out of range"),
     ({"DAYS_EMPLOYED": 500}, "DAYS_EMPLOYED", "compris entre", "between"),
-    ({"NAME_FAMILY_STATUS": "Maried"}, "NAME_FAMILY_STATUS", "valeur inconnue « Maried »", 'unknown value "Maried"'),
-    ({"CNT_CHILDREN": None}, "CNT_CHILDREN", "obligatoire", "required"),
-    ({"NAME_FAMILY_STATUS": None}, "NAME_FAMILY_STATUS", "obligatoire", "required"),
+    ({"NAME_HOUSING_TYPE": "Castle"}, "NAME_HOUSING_TYPE", "valeur inconnue « Castle »", 'unknown value "Castle"'),
+    ({"DAYS_EMPLOYED": None}, "DAYS_EMPLOYED", "obligatoire", "required"),
+    ({"NAME_HOUSING_TYPE": None}, "NAME_HOUSING_TYPE", "obligatoire", "required"),
 ])
 def test_bad_overrides_are_422_per_field(api: TestClient, train_id: int, overrides: dict, field: str,
                                          fr_words: str, en_words: str) -> None:
@@ -403,6 +442,34 @@ def test_bad_overrides_are_422_per_field(api: TestClient, train_id: int, overrid
     assert set(fr.json()["errors"]) == {field}
     assert fr_words in fr.json()["errors"][field]
     assert en_words in en.json()["errors"][field]
+
+
+#: Editable raw fields that are protected attributes (the catalogue's flag): never changed by a what-if.
+PROTECTED = {"NAME_FAMILY_STATUS": "Married", "CNT_CHILDREN": 0, "CNT_FAM_MEMBERS": 2.0}
+
+
+def test_protected_fields_are_the_catalogues() -> None:
+    assert set(PROTECTED) == {n for n, spec in catalogue.RAW_FIELDS.items()
+                              if catalogue.CATALOGUE[spec.feature or n].protected}
+
+
+@pytest.mark.parametrize("field", sorted(PROTECTED))
+def test_what_if_refuses_protected_fields_with_a_specific_422(api: TestClient, train_id: int, log: PredictionLog,
+                                                              field: str) -> None:
+    """As in the dashboard's form, which does not offer them: a protected attribute is never a change."""
+    before = log.count()
+    label = catalogue.RAW_FIELDS[field]
+    for lang, words, name in (("fr", "attribut protégé, il ne peut pas être modifié", label.label_fr),
+                              ("en", "protected attribute, it cannot be changed", label.label_en)):
+        response = api.post(f"/clients/{train_id}/what-if?lang={lang}",
+                            json={"overrides": {field: PROTECTED[field], "AMT_CREDIT": 300_000.0}})
+        assert response.status_code == 422, response.text
+        errors = response.json()["errors"]
+        assert set(errors) == {field}
+        assert errors[field].startswith(f"{name} ({field})") and words in errors[field]
+        check = api.post(f"/what-if/check?lang={lang}&units=raw", json={"overrides": {field: PROTECTED[field]}})
+        assert check.json()["errors"] == errors and check.json()["raw"] == {}
+    assert log.count() == before  # nothing scored, nothing logged
 
 
 def test_malformed_bodies_are_422(api: TestClient, train_id: int) -> None:
@@ -543,7 +610,7 @@ def test_fuzz_what_if_never_5xx(api: TestClient, train_id: int, overrides: dict,
 @FUZZ
 @given(data=st.data())
 def test_fuzz_new_application_never_5xx(api: TestClient, raw: dict[str, pl.DataFrame], data: st.DataObject) -> None:
-    record = dict(raw["application_test"].row(0, named=True))
+    record = {k: v for k, v in raw["application_test"].row(0, named=True).items() if k != "SK_ID_CURR"}
     edits = data.draw(st.dictionaries(st.sampled_from(_APP_COLUMNS + ["JUNK", "TARGET"]),
                                       st.just(None), max_size=4))
     for key in edits:
@@ -557,7 +624,7 @@ def test_fuzz_new_application_never_5xx(api: TestClient, raw: dict[str, pl.DataF
     })))
     payload = {"record": record} if history is None else {"record": record, "history": history}
     response = _post_json(api, "/score", payload)
-    assert response.status_code in (200, 422), response.text
+    assert response.status_code in (200, 409, 422), response.text  # 409: an existing client's id
 
 
 def test_schemathesis_finds_no_server_error(app) -> None:

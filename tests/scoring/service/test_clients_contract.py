@@ -34,6 +34,7 @@ from scoring.service.protocol import (
     Explanation,
     InvalidOverride,
     InvalidQuery,
+    KnownClient,
     OverrideCheck,
     PopulationInfo,
     ScatterSample,
@@ -199,8 +200,9 @@ def test_what_if_without_change_keeps_the_score(client: Any, ids: dict[str, int]
 
 
 def test_what_if_with_numpy_values(client: Any, ids: dict[str, int]) -> None:
-    w = client.what_if(ids["refused"], {"AMT_CREDIT": np.float64(250_000.0), "CNT_CHILDREN": np.int64(3)}, top=3)
-    assert w.overrides == {"AMT_CREDIT": 250_000.0, "CNT_CHILDREN": 3}
+    w = client.what_if(ids["refused"], {"AMT_CREDIT": np.float64(250_000.0), "DAYS_EMPLOYED": np.int64(-1000)},
+                       top=3)
+    assert w.overrides == {"AMT_CREDIT": 250_000.0, "DAYS_EMPLOYED": -1000}
     _check_explanation(w.after, 3, len(w.after.global_importance))
 
 
@@ -214,9 +216,21 @@ def test_errors(client: Any, ids: dict[str, int]) -> None:
     with pytest.raises(ValueError, match="top"):
         client.explanation(ids["refused"], top=0)
     with pytest.raises(InvalidOverride) as info:
-        client.what_if(ids["refused"], {"AMT_CREDIT": "a lot", "NOPE": 1, "CNT_CHILDREN": 2.5}, lang="en")
-    assert set(info.value.errors) == {"AMT_CREDIT", "NOPE", "CNT_CHILDREN"}
+        client.what_if(ids["refused"], {"AMT_CREDIT": "a lot", "NOPE": 1, "DAYS_EMPLOYED": 2.5}, lang="en")
+    assert set(info.value.errors) == {"AMT_CREDIT", "NOPE", "DAYS_EMPLOYED"}
     assert "number" in info.value.errors["AMT_CREDIT"]
+
+
+@pytest.mark.parametrize(("field", "value"), [("NAME_FAMILY_STATUS", "Widow"), ("CNT_CHILDREN", 2),
+                                              ("CNT_FAM_MEMBERS", 3.0)])
+def test_what_if_refuses_protected_fields(client: Any, ids: dict[str, int], field: str, value: Any) -> None:
+    """Family situation and children are never a change to simulate, whichever client asks."""
+    with pytest.raises(InvalidOverride) as info:
+        client.what_if(ids["refused"], {field: value, "AMT_CREDIT": 250_000.0}, lang="en")
+    assert set(info.value.errors) == {field}
+    assert f"({field}): protected attribute, it cannot be changed in a simulation" in info.value.errors[field]
+    assert field not in {f.name for f in client.what_if_form(ids["refused"]).fields}
+    assert set(client.check_overrides({field: value}, "fr", "raw").errors) == {field}
 
 
 def test_score_application_matches_the_batch(client: Any, raw: dict[str, pl.DataFrame], ids: dict[str, int],
@@ -229,12 +243,24 @@ def test_score_application_matches_the_batch(client: Any, raw: dict[str, pl.Data
                          "credit_card_balance")}
     history["bureau_balance"] = raw["bureau_balance"].join(bureau.select("SK_ID_BUREAU"), on="SK_ID_BUREAU",
                                                             how="semi").to_dicts()
-    e = client.score_application(record, history, top=4)
-    assert e.score.client_id == cid
+    anonymous = {k: v for k, v in record.items() if k != "SK_ID_CURR"}  # the service knows this id
+    e = client.score_application(anonymous, history, top=4)
+    assert e.score.client_id is None
     assert e.score.probability == pytest.approx(inproc.store.lookup(cid).probability, abs=1e-9)
     with pytest.raises(InvalidOverride) as info:
         client.score_application(dict(record, CODE_GENDER="?"), None)
     assert set(info.value.errors) == {"record.CODE_GENDER"}
+
+
+def test_score_application_refuses_an_existing_clients_id(client: Any, raw: dict[str, pl.DataFrame],
+                                                          ids: dict[str, int]) -> None:
+    record = raw["application_test"].filter(pl.col("SK_ID_CURR") == ids["new"]).row(0, named=True)
+    for cid in (ids["new"], ids["refused"]):
+        with pytest.raises(KnownClient) as info:
+            client.score_application(dict(record, SK_ID_CURR=cid), None, lang="en")
+        assert info.value.client_id == cid
+        assert str(info.value).startswith(f"Client {cid} already exists")
+        assert f"POST /clients/{cid}/what-if" in str(info.value)
 
 
 def test_model_card(client: Any, inproc: InProcessClient) -> None:
@@ -299,9 +325,9 @@ def test_what_if_form_and_check(client: Any, ids: dict[str, int], raw: dict[str,
     blank = client.what_if_form()
     assert blank.client_id is None and [f.name for f in blank.fields] == list(fields)
     assert all(f.default is None for f in blank.fields)
-    check = client.check_overrides({"AMT_CREDIT": "1 500,5", "DAYS_EMPLOYED": "2", "CNT_CHILDREN": "x"}, "en")
+    check = client.check_overrides({"AMT_CREDIT": "1 500,5", "DAYS_EMPLOYED": "2", "AMT_ANNUITY": "x"}, "en")
     assert isinstance(check, OverrideCheck)
-    assert check.raw == {"AMT_CREDIT": 1500.5, "DAYS_EMPLOYED": -730} and set(check.errors) == {"CNT_CHILDREN"}
+    assert check.raw == {"AMT_CREDIT": 1500.5, "DAYS_EMPLOYED": -730} and set(check.errors) == {"AMT_ANNUITY"}
     w = client.what_if(ids["refused"], check.raw, top=3)
     assert w.overrides == check.raw
 
@@ -349,7 +375,7 @@ def _outcome(call: Callable[[Any], Any], client: Any) -> Any:
     try:
         return ("ok", call(client))
     except (UnknownClient, InvalidOverride, ValueError) as exc:
-        return (type(exc).__name__, getattr(exc, "errors", None))
+        return (type(exc).__name__, getattr(exc, "errors", None), getattr(exc, "client_id", None))
 
 
 def test_same_answers(clients: dict[str, Any], ids: dict[str, int], raw: dict[str, pl.DataFrame]) -> None:
@@ -364,12 +390,14 @@ def test_same_answers(clients: dict[str, Any], ids: dict[str, int], raw: dict[st
         lambda c: c.score(accepted),
         lambda c: c.explanation(refused, 10, "fr"),
         lambda c: c.explanation(accepted, 3, "en"),
+        lambda c: c.what_if(refused, {"AMT_INCOME_TOTAL": 900_000.0, "NAME_HOUSING_TYPE": "With parents"}, 6, "fr"),
         lambda c: c.what_if(refused, {"AMT_INCOME_TOTAL": 900_000.0, "NAME_FAMILY_STATUS": "Widow"}, 6, "fr"),
         lambda c: c.what_if(accepted, {"DAYS_EMPLOYED": 365243, "FLAG_OWN_CAR": "Y"}, 4, "en"),
-        lambda c: c.what_if(accepted, {"CNT_CHILDREN": -1, "FLAG_OWN_CAR": "maybe"}, 4, "en"),
+        lambda c: c.what_if(accepted, {"AMT_ANNUITY": -1, "FLAG_OWN_CAR": "maybe", "CNT_CHILDREN": 1}, 4, "en"),
         lambda c: c.what_if(accepted, {"AMT_CREDIT": float("nan")}, 4, "fr"),
         lambda c: c.what_if(424242424, {"AMT_CREDIT": 1.0}),
         lambda c: c.score_application(record, None, 5, "fr"),
+        lambda c: c.score_application({k: v for k, v in record.items() if k != "SK_ID_CURR"}, None, 5, "fr"),
         lambda c: c.score_application({"SK_ID_CURR": 1}, None, 5, "en"),
         lambda c: c.model_card("fr"),
         lambda c: c.explanation(10**30),
@@ -394,7 +422,8 @@ def test_same_answers(clients: dict[str, Any], ids: dict[str, int], raw: dict[st
         lambda c: c.what_if_form(424242424),
         lambda c: c.what_if_form(),
         lambda c: c.check_overrides({"AMT_CREDIT": "12 000,5", "DAYS_EMPLOYED": "", "X": 1}, "fr"),
-        lambda c: c.check_overrides({"AMT_CREDIT": 1e300, "CNT_CHILDREN": 2.0}, "en", "raw"),
+        lambda c: c.check_overrides({"AMT_CREDIT": 1e300, "DAYS_EMPLOYED": -730.0}, "en", "raw"),
+        lambda c: c.check_overrides({"AMT_CREDIT": 1e3, "CNT_FAM_MEMBERS": 2.0}, "en", "raw"),
     ]
     for i, call in enumerate(calls):
         outcomes = {name: _outcome(call, c) for name, c in clients.items()}
@@ -410,7 +439,7 @@ def test_concurrent_calls_give_the_sequential_answers(clients: dict[str, Any], i
     jobs = [
         ("score", (ids["refused"],)), ("explanation", (ids["accepted"], 5, "en")),
         ("what_if", (ids["refused"], {"AMT_CREDIT": 123_000.0}, 4, "fr")),
-        ("what_if", (ids["accepted"], {"CNT_CHILDREN": 4}, 4, "en")),
+        ("what_if", (ids["accepted"], {"AMT_ANNUITY": 40_000.0}, 4, "en")),
         ("profile", (ids["new"], "fr")),
     ] * 4
     for name in ("inprocess", "http-uvicorn"):
