@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import functools
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,7 @@ from scoring.progress import log, step
 __all__ = [
     "FEATURE_ID_COLUMNS", "application_features", "aggregate_history", "build_features",
     "categorical_columns", "cli_features", "combine", "feature_columns", "features_for_client",
-    "history_for_client", "history_schema",
+    "features_for_records", "history_for_client", "history_schema",
 ]
 
 FEATURE_ID_COLUMNS: tuple[str, ...] = ID_COLUMNS
@@ -128,8 +129,8 @@ _ACCEPTED: dict[pl.DataType, tuple[type, ...]] = {
 }
 
 
-def _application_frame(application: dict[str, Any]) -> pl.DataFrame:
-    """One raw application record as a 1-row frame with the schema's dtypes.
+def _application_values(application: dict[str, Any]) -> dict[str, Any]:
+    """One raw application record's values in schema order, type-checked.
 
     Missing fields are null; TARGET is ignored; a value of the wrong type is a UserError.
     """
@@ -146,10 +147,16 @@ def _application_frame(application: dict[str, Any]) -> pl.DataFrame:
         if value is not None and not isinstance(value, _ACCEPTED[dtype]) or isinstance(value, bool):
             raise UserError(f"application field {name}: value {value!r} is not a valid {dtype}")
         values[name] = value
-    schema = {name: APPLICATION_SCHEMA[name] for name in values}
+    return values
+
+
+def _application_frame(applications: Sequence[dict[str, Any]]) -> pl.DataFrame:
+    """Raw application records as a frame with the schema's dtypes (one row each)."""
+    rows = [_application_values(application) for application in applications]
+    schema = {name: dtype for name, dtype in APPLICATION_SCHEMA.items() if name != "TARGET"}
     # types were checked above, so the row constructor (far faster than a Series per column,
     # which matters on the what-if hot path) cannot silently convert anything
-    return pl.DataFrame([values], schema=schema, orient="row")
+    return pl.DataFrame([list(r.values()) for r in rows], schema=schema, orient="row")
 
 
 def _history_row(history_aggregates: pl.DataFrame | None, client_id: Any = None) -> pl.DataFrame:
@@ -180,9 +187,24 @@ def features_for_client(
     `history_aggregates` is that client's row of `aggregate_history` (e.g. read
     from history_features.parquet), or None/empty for a brand-new applicant.
     """
-    app = application_features(_application_frame(application).lazy())
-    hist = _history_row(history_aggregates, application.get("SK_ID_CURR")).lazy()
-    return _finish(pl.concat([app, hist], how="horizontal")).collect(engine="in-memory")
+    return features_for_records([application], history_aggregates)
+
+
+def features_for_records(
+    applications: Sequence[dict[str, Any]], history_aggregates: pl.DataFrame | None
+) -> pl.DataFrame:
+    """`features_for_client` for several versions of ONE client's record at once (one row each,
+    in order): the what-if path, batched, for the recourse search's candidates."""
+    if not applications:
+        raise UserError("features_for_records needs at least one application record")
+    ids = {application.get("SK_ID_CURR") for application in applications}
+    if len(ids) != 1:
+        raise UserError(f"features_for_records takes one client's records, got ids {sorted(map(str, ids))[:5]}")
+    app = application_features(_application_frame(applications).lazy())
+    hist = _history_row(history_aggregates, applications[0].get("SK_ID_CURR"))
+    if len(applications) > 1:
+        hist = hist.select(pl.all().gather([0] * len(applications)))
+    return _finish(pl.concat([app, hist.lazy()], how="horizontal")).collect(engine="in-memory")
 
 
 # --- command line --------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from catboost import CatBoostClassifier, Pool
 
 from scoring.errors import UserError
 from scoring.model.decision import refused
+from scoring.model.novelty import NoveltyReference
 
 MODEL_FILE = "model.cbm"
 CARD_FILE = "model_card.json"
@@ -60,6 +61,8 @@ class ScoringModel:
     #: affine in log-odds it keeps SHAP additive (contributions scale by the slope).
     calibration_slope: float = 1.0
     calibration_intercept: float = 0.0
+    #: The training clients' ranges and neighbour distances (None: saved before it existed).
+    novelty: NoveltyReference | None = None
 
     def pool(self, features: pl.DataFrame) -> Pool:
         """CatBoost input; a few rows (what-if, API) skip pandas, which costs ~4 ms per call."""
@@ -122,6 +125,8 @@ class ScoringModel:
             calibration_map={"slope": self.calibration_slope, "intercept": self.calibration_intercept},
         )
         (directory / CARD_FILE).write_text(json.dumps(card, indent=2, default=str), encoding="utf-8")
+        if self.novelty is not None:
+            self.novelty.save(directory)
 
     @classmethod
     def load(cls, directory: Path) -> ScoringModel:
@@ -145,4 +150,5 @@ class ScoringModel:
             raise UserError(f"model file {model_path} is corrupted: {exc}") from exc
         if list(booster.feature_names_) != names:
             raise UserError(f"model file {model_path} does not match its card's feature list")
-        return cls(booster, names, cats, threshold, version, card, slope, intercept)
+        return cls(booster, names, cats, threshold, version, card, slope, intercept,
+                   NoveltyReference.load(directory))

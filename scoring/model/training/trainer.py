@@ -34,6 +34,7 @@ from sklearn.metrics import roc_auc_score
 
 from scoring.model.calibration import calibrate, fit_platt
 from scoring.model.decision import refused
+from scoring.model.novelty import NoveltyReference
 from scoring.model.registry import data_fingerprint, register, training_fingerprint
 from scoring.model.scoring_model import ScoringModel
 from scoring.model.threshold import bayes_threshold, normalised_cost
@@ -261,9 +262,12 @@ def train_model(paths: Paths, config: TrainConfig) -> tuple[ScoringModel, dict[s
         "n_rows", "target_rate", "leakage", "truth", "library_versions")}
     card["metrics"] = {name: {"cv": m["cv"], "holdout": m["holdout"], "threshold": m["threshold"],
                               "params": m["params"]} for name, m in models.items()}
+    with step("train: novelty reference (training ranges, neighbour distances)"):
+        novelty = NoveltyReference.fit(data.X[data.numeric_features].to_numpy(dtype=np.float64),
+                                       data.numeric_features, seed=config.seed)
     model = ScoringModel(comp.booster, data.feature_names, data.cat_features, threshold,
                          version="", card=card, calibration_slope=slope,
-                         calibration_intercept=intercept)
+                         calibration_intercept=intercept, novelty=novelty)
     return model, report
 
 

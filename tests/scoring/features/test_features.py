@@ -349,6 +349,21 @@ def test_brand_new_applicant_without_history(tables, built):
         assert one["SK_ID_CURR"][0] is None
 
 
+def test_several_versions_of_one_record_at_once(tables, history):
+    """The recourse search's batch: each row is what features_for_client gives for that version."""
+    record = _record(tables, 100)
+    hist_row = history.filter(pl.col("SK_ID_CURR") == 100)
+    versions = [record, record | {"AMT_CREDIT": 400_000.0}, record | {"AMT_ANNUITY": 9_000.5, "AMT_GOODS_PRICE": None}]
+    batch = F.features_for_records(versions, hist_row)
+    assert batch.height == 3
+    for i, version in enumerate(versions):
+        assert_frame_equal(batch.slice(i, 1), F.features_for_client(version, hist_row))
+    with pytest.raises(UserError, match="one client"):
+        F.features_for_records([record, _record(tables, 101)], hist_row)
+    with pytest.raises(UserError, match="at least one"):
+        F.features_for_records([], hist_row)
+
+
 def test_what_if_edit_changes_only_dependent_features(tables, built, history):
     record = _record(tables, 100) | {"AMT_CREDIT": 400_000.0}
     one = F.features_for_client(record, history.filter(pl.col("SK_ID_CURR") == 100))

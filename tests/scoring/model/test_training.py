@@ -88,6 +88,19 @@ def test_registered_model_is_the_evaluated_one(toy_run) -> None:
         float(calibrate(before, loaded.calibration_slope, loaded.calibration_intercept)))
 
 
+def test_registered_model_carries_the_training_ranges(toy_run) -> None:
+    """The novelty reference is computed at training on the train clients and saved with the version."""
+    paths, _model = toy_run
+    loaded = load_current(paths)
+    data = load_training_data(paths)
+    assert loaded.novelty is not None and loaded.novelty.names == data.numeric_features
+    column = data.numeric_features[0]
+    known = data.X[column].dropna().to_numpy()
+    assert loaded.novelty.low[0] == pytest.approx(np.quantile(known, 0.005))
+    assert loaded.novelty.high[0] == pytest.approx(np.quantile(known, 0.995))
+    assert np.isfinite(loaded.novelty.limit)
+
+
 def test_model_card_and_report_complete(toy_run) -> None:
     paths, model = toy_run
     card = load_current(paths).card
