@@ -131,8 +131,17 @@ def _check_header(path: Path, schema: TableSchema, header: list[str]) -> list[st
     extra = [c for c in header if c not in expected]
     shown = ", ".join("(unnamed)" if not c.strip() else repr(c) for c in extra)
     if missing:
-        hint = f"; unexpected columns {shown} (renamed?)" if extra else ""
-        problems.append(f"{path.name}: {len(missing)} missing column(s): {', '.join(missing)}{hint}")
+        by_case = {c.casefold(): c for c in extra}
+        cased = [(by_case[c.casefold()], c) for c in missing if c.casefold() in by_case]
+        if len(cased) == len(missing):
+            shown_cased = ", ".join(f"{got!r} for {want}" for got, want in cased[:5])
+            more = f" and {len(cased) - 5} more" if len(cased) > 5 else ""
+            problems.append(f"{path.name}: {len(cased)} column name(s) differ from the schema only in "
+                            f"letter case ({shown_cased}{more}); names are case-sensitive: restore the "
+                            "original header")
+        else:
+            hint = f"; unexpected columns {shown} (renamed?)" if extra else ""
+            problems.append(f"{path.name}: {len(missing)} missing column(s): {', '.join(missing)}{hint}")
     if doubled:
         problems.append(f"{path.name}: column(s) appear more than once: {', '.join(doubled)}")
     if problems:

@@ -223,3 +223,22 @@ def test_ranges_name_only_numeric_schema_columns() -> None:
     for schema in TABLES.values():
         for rule in schema.ranges:
             assert all(schema.column(c).kind != "str" for c in rule.columns), schema.name
+
+
+def test_a_header_differing_only_in_case_says_so(raw: Path, tmp_path: Path) -> None:
+    def lower(raw: Path) -> None:
+        rows = read_rows(raw / "application_train.csv")
+        write_rows(raw / "application_train.csv", [[c.lower() for c in rows[0]], *rows[1:]])
+
+    errors = assert_rejected(raw, tmp_path, lower, ["application_train.csv", "only in letter case",
+                                                    "'sk_id_curr' for SK_ID_CURR", "case-sensitive"])
+    assert not any("missing column" in e for e in errors)
+
+
+def test_a_parquet_copy_beside_the_csv_is_reported_as_ignored(raw: Path) -> None:
+    import polars as pl
+
+    pl.DataFrame({"SK_ID_CURR": [1]}).write_parquet(raw / TABLES["bureau"].parquet_name)
+    report = validate_raw(raw)
+    assert report.ok
+    assert any(w.startswith("bureau.parquet: ignored, bureau.csv is read instead") for w in report.warnings)
