@@ -12,7 +12,6 @@ strings to say which column and row are wrong. The staged copies replace
 from __future__ import annotations
 
 import argparse
-import csv
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,17 @@ from pathlib import Path
 import polars as pl
 
 from scoring.atomic import atomic_dir
+from scoring.data.diagnostics import (
+    ROW,
+    SchemaError,
+    check_header,
+    encoding_problem,
+    first_line,
+    is_encoding_error,
+    key_columns,
+    read_header,
+    where,
+)
 from scoring.data.fingerprint import (
     DEFAULT_MAX_SHRINK,
     FINGERPRINT,
@@ -44,16 +54,7 @@ from scoring.errors import ArtefactMissing, UserError
 from scoring.paths import Paths
 from scoring.progress import log, step
 
-_ROW = "__row"
 _SAMPLE = 5  # unknown values quoted per column
-
-
-class SchemaError(UserError):
-    """Raw data that does not match `scoring.data.schema`; the message names file, column and row."""
-
-    def __init__(self, message: str, problems: list[str] | None = None):
-        super().__init__(message)
-        self.problems = problems if problems is not None else [message]
 
 
 @dataclass
@@ -90,70 +91,6 @@ class ValidationReport:
 # --------------------------------------------------------------------------- sources
 
 
-def _key_columns(schema: TableSchema) -> list[str]:
-    """Columns that identify a row in messages: the primary key, else the parent links."""
-    keys = list(schema.primary_key) or [fk.column for fk in schema.foreign_keys]
-    if not schema.primary_key and "MONTHS_BALANCE" in schema.column_names:
-        keys.append("MONTHS_BALANCE")
-    return list(dict.fromkeys(keys))
-
-
-def _where(row: dict, keys: list[str]) -> str:
-    """'row 12 (SK_ID_CURR=100002)' from a result row holding the row number and the keys."""
-    ident = ", ".join(f"{k}={row[k]}" for k in keys if k in row)
-    return f"row {row[_ROW]}" + (f" ({ident})" if ident else "")
-
-
-def _read_header(path: Path) -> list[str]:
-    """Column names of a CSV file (quoting honoured), or of a Parquet file."""
-    if path.suffix == ".parquet":
-        try:
-            return list(pl.read_parquet_schema(path))
-        except Exception as exc:  # noqa: BLE001 - any unreadable file is a user error
-            raise SchemaError(f"{path.name}: not a readable Parquet file ({exc})") from exc
-    with open(path, "rb") as fh:
-        first = fh.readline()
-    if not first.strip():
-        raise SchemaError(f"{path.name}: the file is empty (no header line)")
-    try:
-        text = first.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SchemaError(_encoding_problem(path, [])) from exc
-    return next(csv.reader([text]))
-
-
-def _check_header(path: Path, schema: TableSchema, header: list[str]) -> list[str]:
-    """Warnings for extra or re-ordered columns; SchemaError for missing or doubled ones."""
-    expected = schema.column_names
-    missing = [c for c in expected if c not in header]
-    doubled = sorted({c for c in header if c in expected and header.count(c) > 1})
-    problems = []
-    extra = [c for c in header if c not in expected]
-    shown = ", ".join("(unnamed)" if not c.strip() else repr(c) for c in extra)
-    if missing:
-        by_case = {c.casefold(): c for c in extra}
-        cased = [(by_case[c.casefold()], c) for c in missing if c.casefold() in by_case]
-        if len(cased) == len(missing):
-            shown_cased = ", ".join(f"{got!r} for {want}" for got, want in cased[:5])
-            more = f" and {len(cased) - 5} more" if len(cased) > 5 else ""
-            problems.append(f"{path.name}: {len(cased)} column name(s) differ from the schema only in "
-                            f"letter case ({shown_cased}{more}); names are case-sensitive: restore the "
-                            "original header")
-        else:
-            hint = f"; unexpected columns {shown} (renamed?)" if extra else ""
-            problems.append(f"{path.name}: {len(missing)} missing column(s): {', '.join(missing)}{hint}")
-    if doubled:
-        problems.append(f"{path.name}: column(s) appear more than once: {', '.join(doubled)}")
-    if problems:
-        raise SchemaError("\n".join(problems), problems)
-    warnings = []
-    if extra:
-        warnings.append(f"{path.name}: ignoring {len(extra)} extra column(s): {shown}")
-    if [c for c in header if c in expected] != expected:
-        warnings.append(f"{path.name}: columns are not in the schema order; they are read by name")
-    return warnings
-
-
 # --------------------------------------------------------------------------- typed read
 
 
@@ -182,14 +119,14 @@ def _typed(path: Path, schema: TableSchema) -> pl.LazyFrame:
 
 def _diagnose(path: Path, schema: TableSchema, exc: Exception) -> SchemaError:
     """Turn a failed typed read into errors naming the column, value and row."""
-    keys = _key_columns(schema)
-    if _is_encoding_error(exc):
-        return SchemaError(_encoding_problem(path, keys))
+    keys = key_columns(schema)
+    if is_encoding_error(exc):
+        return SchemaError(encoding_problem(path, keys))
     numeric = [c for c in schema.columns if c.kind != "str"]
     raw_dtypes = ({c: pl.String() for c in schema.column_names} if path.suffix == ".csv"
                   else dict(pl.read_parquet_schema(path)))
     raw = _scan(path, schema, {c: raw_dtypes[c] for c in schema.column_names}).with_row_index(
-        _ROW, offset=1)
+        ROW, offset=1)
 
     def bad(c) -> pl.Expr:
         value = pl.col(c.name)
@@ -203,86 +140,27 @@ def _diagnose(path: Path, schema: TableSchema, exc: Exception) -> SchemaError:
         counts = raw.select([bad(c).sum().alias(c.name) for c in numeric]).collect(
             engine="streaming").row(0, named=True)
     except Exception as exc2:  # noqa: BLE001 - the file cannot even be read as text
-        if _is_encoding_error(exc2):
-            return SchemaError(_encoding_problem(path, keys))
-        return SchemaError(f"{path.name}: unreadable file ({_first_line(exc2)})")
+        if is_encoding_error(exc2):
+            return SchemaError(encoding_problem(path, keys))
+        return SchemaError(f"{path.name}: unreadable file ({first_line(exc2)})")
     problems = []
     for c in numeric:
         if not counts[c.name]:
             continue
-        ex = raw.filter(bad(c)).select([_ROW, c.name, *[k for k in keys if k != c.name]]).head(1)
+        ex = raw.filter(bad(c)).select([ROW, c.name, *[k for k in keys if k != c.name]]).head(1)
         row = ex.collect().row(0, named=True)
         kind = "an integer" if c.kind == "int" else "a number"
         problems.append(f"{path.name}: column {c.name}: {counts[c.name]:,} value(s) not {kind}, "
-                        f"e.g. {row[c.name]!r} at {_where(row, keys)}")
+                        f"e.g. {row[c.name]!r} at {where(row, keys)}")
     if not problems:
-        problems = [f"{path.name}: cannot read the file with the schema types ({_first_line(exc)})"]
+        problems = [f"{path.name}: cannot read the file with the schema types ({first_line(exc)})"]
     return SchemaError("\n".join(problems), problems)
-
-
-def _is_encoding_error(exc: Exception) -> bool:
-    return any(word in str(exc).lower() for word in ("utf-8", "utf8"))
-
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-
-
-def _encoding_problem(path: Path, keys: list[str], chunk: int = 1 << 24) -> str:
-    """Locate the first byte that is not UTF-8 and describe the row and column holding it.
-
-    Reads whole lines per chunk (the unfinished last line is carried over), so
-    a character is never split and the bad line is always complete.
-    """
-    line_no, carry = 1, b""
-    with open(path, "rb") as fh:
-        while True:
-            block = fh.read(chunk)
-            data = carry + block
-            cut = data.rfind(b"\n") + 1 if block else len(data)
-            lines, carry = data[:cut], data[cut:]
-            try:
-                lines.decode("utf-8")
-            except UnicodeDecodeError as err:
-                bad_at = err.start
-                start = lines.rfind(b"\n", 0, bad_at) + 1
-                end = lines.find(b"\n", bad_at)
-                line = lines[start:end if end >= 0 else len(lines)]
-                line_no += lines.count(b"\n", 0, bad_at)
-                return _describe_bad_line(path, keys, line_no, line, lines[bad_at])
-            line_no += lines.count(b"\n")
-            if not block:
-                return f"{path.name}: not UTF-8 encoded (re-save the file as UTF-8)"
-
-
-def _describe_bad_line(path: Path, keys: list[str], line_no: int, line: bytes, byte: int) -> str:
-    """Name the column of the bad byte; show the value as cp1252 would read it."""
-    text = f"{path.name}: not UTF-8 encoded (byte 0x{byte:02X} on line {line_no}"
-    if line_no == 1:
-        return text + ", the header); re-save the file as UTF-8"
-    try:
-        with open(path, encoding="utf-8-sig", errors="replace") as fh:
-            header = next(csv.reader([fh.readline()]))
-        fields = next(csv.reader([line.decode("latin-1").rstrip("\r")]))
-    except (StopIteration, csv.Error):
-        return text + "); re-save the file as UTF-8"
-    values = dict(zip(header, fields))
-    column = ""
-    for name, value in values.items():
-        try:
-            value.encode("latin-1").decode("utf-8")
-        except UnicodeDecodeError:
-            shown = value.encode("latin-1").decode("cp1252", errors="replace")
-            column = f", column {name}, value {shown!r} if read as cp1252"
-            break
-    row = {_ROW: line_no - 1, **{k: values[k] for k in keys if k in values}}
-    return f"{text}{column}) at {_where(row, keys)}; re-save the file as UTF-8"
 
 
 def _check_readable(path: Path, schema: TableSchema) -> list[str]:
     """Header check plus a CSV cut short; SchemaError before anything is read."""
-    header = _read_header(path)
-    warnings = _check_header(path, schema, header)
+    header = read_header(path)
+    warnings = check_header(path, schema, header)
     problem = truncation_problem(path, header)
     if problem:
         raise SchemaError(problem)
@@ -323,7 +201,7 @@ def _check_values(label: str, lf: pl.LazyFrame,
 
     Every rule is counted in the same single pass over the staged copy.
     """
-    keys = _key_columns(schema)
+    keys = key_columns(schema)
     masks = {f"null:{c.name}": pl.col(c.name).is_null() for c in schema.columns if not c.nullable}
     masks |= {f"category:{c.name}": pl.col(c.name).is_not_null() & ~pl.col(c.name).is_in(c.categories)
               for c in schema.columns if c.categories}
@@ -336,16 +214,16 @@ def _check_values(label: str, lf: pl.LazyFrame,
         if not counts[name]:
             continue
         check, column = name.split(":", 1)
-        bad = lf.with_row_index(_ROW, offset=1).filter(mask)
-        row = bad.select([_ROW, *dict.fromkeys([*keys, column])]).head(1).collect().row(0, named=True)
+        bad = lf.with_row_index(ROW, offset=1).filter(mask)
+        row = bad.select([ROW, *dict.fromkeys([*keys, column])]).head(1).collect().row(0, named=True)
         if check == "null":
             problems.append(f"{label}: column {column}: {counts[name]:,} empty value(s) in a column "
-                            f"that must be filled, e.g. at {_where(row, keys)}")
+                            f"that must be filled, e.g. at {where(row, keys)}")
         else:
             values = bad.select(pl.col(column).unique(maintain_order=True).head(_SAMPLE)).collect()
             shown = ", ".join(repr(v) for v in values[column])
             problems.append(f"{label}: column {column}: {counts[name]:,} unknown category value(s) "
-                            f"({shown}), e.g. {row[column]!r} at {_where(row, keys)}")
+                            f"({shown}), e.g. {row[column]!r} at {where(row, keys)}")
     if empty := empty_table_problem(label, schema, counts["__rows"]):
         problems.append(empty)
     return counts["__rows"], problems, warnings
@@ -366,15 +244,15 @@ def _check_primary_key(label: str, lf: pl.LazyFrame, schema: TableSchema) -> lis
     candidates = hashes.filter(hashes == hashes.shift(1)).unique()
     if candidates.is_empty():
         return []
-    dups = (lf.with_row_index(_ROW, offset=1).filter(key_hash.is_in(candidates.implode()))
-            .group_by(pk).agg(pl.col(_ROW).sort().head(_SAMPLE), pl.len().alias("__n"))
-            .filter(pl.col("__n") > 1).sort(pl.col(_ROW).list.first()).collect())
+    dups = (lf.with_row_index(ROW, offset=1).filter(key_hash.is_in(candidates.implode()))
+            .group_by(pk).agg(pl.col(ROW).sort().head(_SAMPLE), pl.len().alias("__n"))
+            .filter(pl.col("__n") > 1).sort(pl.col(ROW).list.first()).collect())
     if dups.is_empty():
         return []  # hash collisions only
     first = dups.row(0, named=True)
     ident = ", ".join(f"{k}={first[k]}" for k in pk)
     return [f"{label}: duplicate primary key ({', '.join(pk)}): {dups.height:,} key value(s) "
-            f"appear on more than one row, e.g. {ident} at rows {', '.join(map(str, first[_ROW]))}"]
+            f"appear on more than one row, e.g. {ident} at rows {', '.join(map(str, first[ROW]))}"]
 
 
 def _check_parents(label: str, lf: pl.LazyFrame, schema: TableSchema,
@@ -387,16 +265,16 @@ def _check_parents(label: str, lf: pl.LazyFrame, schema: TableSchema,
             continue  # the parent file itself is missing or broken: already an error
         keys = pl.concat([pl.scan_parquet(staged[p]).select(pl.col(fk.parent_column).alias("__key"))
                           for p in parents]).unique()
-        orphans = (lf.with_row_index(_ROW, offset=1).select(_ROW, fk.column)
+        orphans = (lf.with_row_index(ROW, offset=1).select(ROW, fk.column)
                    .join(keys, left_on=fk.column, right_on="__key", how="anti")
-                   .select(pl.len().alias("n"), pl.col(_ROW).min(),
-                           pl.col(fk.column).get(pl.col(_ROW).arg_min()))
+                   .select(pl.len().alias("n"), pl.col(ROW).min(),
+                           pl.col(fk.column).get(pl.col(ROW).arg_min()))
                    .collect(engine="streaming").row(0, named=True))
         if orphans["n"]:
             warnings.append(
                 f"{label}: {orphans['n']:,} row(s) have a {fk.column} not found in "
                 f"{' or '.join(parents)}.{fk.parent_column}, e.g. "
-                f"{fk.column}={orphans[fk.column]} at row {orphans[_ROW]}")
+                f"{fk.column}={orphans[fk.column]} at row {orphans[ROW]}")
     return warnings
 
 

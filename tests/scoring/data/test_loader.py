@@ -307,14 +307,14 @@ def test_cli_validate_prints_the_report(raw: Path, tmp_path: Path, capsys: pytes
 
 
 def test_encoding_error_is_located_across_chunk_boundaries(tmp_path: Path) -> None:
-    from scoring.data.loader import _encoding_problem
+    from scoring.data.diagnostics import encoding_problem
 
     lines = [b"SK_ID_CURR,NAME"] + [b"%d,abc\xc3\xa9def" % i for i in range(1, 60)]
     lines[42] = b"142,Caf\xe9 au lait"
     path = tmp_path / "x.csv"
     path.write_bytes(b"\n".join(lines) + b"\n")
     for chunk in (5, 7, 13, 64, 1 << 20):  # boundaries inside characters, lines and the bad byte
-        message = _encoding_problem(path, ["SK_ID_CURR"], chunk=chunk)
+        message = encoding_problem(path, ["SK_ID_CURR"], chunk=chunk)
         assert message == ("x.csv: not UTF-8 encoded (byte 0xE9 on line 43, column NAME, value "
                            "'Café au lait' if read as cp1252) at row 42 (SK_ID_CURR=142); "
                            "re-save the file as UTF-8"), chunk
