@@ -90,7 +90,7 @@ class LogWriter:
         """Fresh state for this process (at creation and in a forked child: the parent's lock
         may have been held by a thread that does not exist here, and its rows are the parent's)."""
         self._pid = os.getpid()
-        self._cond = threading.Condition()
+        self._cond = threading.Condition(threading.Lock())  # never re-entered: the cheaper lock
         self._pending: deque[tuple[Any, ...]] = deque()
         self._accepted = 0  # rows ever put
         self._settled = 0  # rows written or spilled, in the order they were put

@@ -38,6 +38,8 @@ SPILLS_TABLE = "predictions_spills"
 BUSY_TIMEOUT_MS = 1_000
 #: How long a reader waits for this process's own queued events before reading (seconds).
 READ_FLUSH_S = 5.0
+#: Default wait of `PredictionLog.flush` (seconds).
+FLUSH_TIMEOUT_S = 30.0
 
 _DDL = (f"""
 CREATE TABLE IF NOT EXISTS {TABLE} (
@@ -163,9 +165,10 @@ class PredictionLog:
         """Queue one event for the background writer (a bad event raises here, at once)."""
         self._writer.put(event.row())
 
-    def flush(self, timeout: float | None = None) -> bool:
+    def flush(self, timeout: float | None = FLUSH_TIMEOUT_S) -> bool:
         """Wait until every event appended before the call is in the database (or, if the
-        database stayed unavailable past the writer's limits, in a spill file); False on timeout."""
+        database stayed unavailable past the writer's limits, in a spill file); False on timeout
+        (None: no limit)."""
         return self._writer.flush(timeout)
 
     def pending(self) -> int:
