@@ -55,6 +55,8 @@ from scoring.paths import Paths
 from scoring.progress import log, step
 
 _SAMPLE = 5  # unknown values quoted per column
+#: lz4: the staged copies are written about 1.6x faster than with zstd, for files half as large again.
+STAGE_COMPRESSION = "lz4"
 
 
 @dataclass
@@ -188,7 +190,7 @@ def _stage(path: Path, schema: TableSchema, target: Path) -> list[str]:
     """Write the typed table to `target` (Parquet) in one streaming pass; return warnings."""
     warnings = _check_readable(path, schema)
     try:
-        _typed(path, schema).sink_parquet(target)
+        _typed(path, schema).sink_parquet(target, compression=STAGE_COMPRESSION)
     except (pl.exceptions.PolarsError, OSError) as exc:
         target.unlink(missing_ok=True)
         raise _diagnose(path, schema, exc) from exc
