@@ -47,6 +47,7 @@ from scoring.service.protocol import (
     InvalidOverride,
     InvalidQuery,
     KnownClient,
+    Recourse,
     Score,
     UnknownClient,
     WhatIf,
@@ -84,6 +85,7 @@ def _explanation_json(e: Explanation) -> dict[str, Any]:
             for c in e.contributions
         ],
         "other_factors": e.other_factors,
+        "warnings": [to_dict(w) for w in e.warnings],
         "global_importance": [
             {"feature": g.feature, "label": g.label, "mean_abs_shap": g.mean_abs_shap,
              "mean_abs_points": g.mean_abs_points, "rank": g.rank}
@@ -110,6 +112,7 @@ def _what_if_json(result: WhatIf) -> dict[str, Any]:
         "before": _explanation_json(result.before),
         "after": _explanation_json(result.after),
         "overrides": result.overrides,
+        "warnings": [to_dict(w) for w in result.warnings],  # the edited values' (as in "after")
         "difference": {
             "probability": after.probability - before.probability,
             "percentage_points": round((after.probability - before.probability) * 100.0, 2),
@@ -118,6 +121,15 @@ def _what_if_json(result: WhatIf) -> dict[str, Any]:
             "decision_changed": after.refused != before.refused,
         },
     }
+
+
+def _recourse_json(result: Recourse) -> dict[str, Any]:
+    """`to_dict(result)` plus each option's decision word, as a score's."""
+    out = to_dict(result)
+    for option in [*out["options"], *([out["headroom"]] if out["headroom"] else [])]:
+        option["decision"] = "refused" if option["refused"] else "accepted"
+    out["decision"] = "refused" if result.refused else "accepted"
+    return out
 
 
 _CLIENT_ID = Path(description="SK_ID_CURR of the client", ge=0, le=2**62)
@@ -218,6 +230,11 @@ def create_app(paths: Paths, client: InProcessClient | None = None, *,
                 top: int = _TOP, lang: LangParam = _LANG) -> JSONResponse:
         result = client.what_if(client_id, body.overrides, top, lang or lang_for(request))
         return JSONResponse(_what_if_json(result))
+
+    @app.get("/clients/{client_id}/recourse",
+             summary="What would change the decision: options for a refused client, margin of a granted one")
+    def recourse(request: Request, client_id: int = _CLIENT_ID, lang: LangParam = _LANG) -> JSONResponse:
+        return JSONResponse(_recourse_json(client.recourse(client_id, lang or lang_for(request))))
 
     @app.post("/score", summary="Score a brand-new applicant from a complete raw record",
               responses={409: {"description": "SK_ID_CURR is an existing client's: use "

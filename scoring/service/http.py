@@ -21,6 +21,7 @@ from scoring.service.protocol import (
     ConceptContribution,
     ConceptFeature,
     Contribution,
+    DataWarning,
     Explanation,
     FeatureGroup,
     FeatureMeta,
@@ -33,6 +34,8 @@ from scoring.service.protocol import (
     PopulationInfo,
     PrincipalReason,
     Quintile,
+    Recourse,
+    RecourseOption,
     ScatterPoint,
     ScatterSample,
     Score,
@@ -75,6 +78,7 @@ def explanation_from_dict(d: dict[str, Any]) -> Explanation:
         contributions=[Contribution(c["feature"], c["label"], c["value"], c["display_value"], c["shap"])
                        for c in d["contributions"]],
         other_factors=d["other_factors"],
+        warnings=[DataWarning(**w) for w in d.get("warnings", [])],
         global_importance=[GlobalImportance(g["feature"], g["label"], g["mean_abs_shap"], g["rank"])
                            for g in d.get("global_importance", [])],
         concepts=[ConceptContribution(**(k | {"features": [ConceptFeature(**f) for f in k["features"]]}))
@@ -107,6 +111,18 @@ def scatter_from_dict(d: dict[str, Any]) -> ScatterSample:
 def selection_from_dict(d: dict[str, Any]) -> Selection:
     return Selection(**(d | {"selection": SelectionStats(**d["selection"]),
                              "population": SelectionStats(**d["population"])}))
+
+
+def option_from_dict(d: dict[str, Any]) -> RecourseOption:
+    return RecourseOption(kind=d["kind"], changes=d["changes"], probability=d["probability"],
+                          refused=d["refused"], label=d["label"], sentence=d["sentence"])
+
+
+def recourse_from_dict(d: dict[str, Any]) -> Recourse:
+    headroom = d.get("headroom")
+    return Recourse(client_id=d["client_id"], probability=d["probability"], threshold=d["threshold"],
+                    refused=d["refused"], margin=d["margin"], options=[option_from_dict(o) for o in d["options"]],
+                    headroom=None if headroom is None else option_from_dict(headroom), summary=d["summary"])
 
 
 def form_from_dict(d: dict[str, Any]) -> WhatIfForm:
@@ -201,6 +217,10 @@ class HttpClient:
                              params={"top": min(top, MAX_TOP), "lang": _lang(lang)},
                              json={"overrides": _jsonable(overrides)})
         return what_if_from_dict(data)
+
+    def recourse(self, client_id: int, lang: str = "fr") -> Recourse:
+        return recourse_from_dict(self._request("GET", f"/clients/{_id(client_id)}/recourse",
+                                                params={"lang": _lang(lang)}))
 
     # -- extensions --------------------------------------------------------------------------
     def score_application(self, record: dict[str, Any], history: dict[str, list[dict[str, Any]]] | None = None,

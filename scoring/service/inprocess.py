@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import threading
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -19,12 +20,18 @@ import polars as pl
 from scoring.data.schema import TABLES
 from scoring.errors import ArtefactMissing
 from scoring.explain.shap_cache import ClientExplanation, ShapStore
-from scoring.features.table import features_for_client, history_for_client
+from scoring.features.table import (
+    features_for_client,
+    features_for_records,
+    history_for_client,
+)
 from scoring.model.decision import is_refused, risk_level
 from scoring.paths import Paths
+from scoring.service import novelty
 from scoring.service import overrides as override_rules
 from scoring.service import population_queries as queries
 from scoring.service import reasons as concept_reasons
+from scoring.service import recourse as recourse_rules
 from scoring.service.health import pair_status
 from scoring.service.lang import lang_index, norm_lang, pick
 from scoring.service.model_card import build_card, json_safe, json_value
@@ -39,6 +46,7 @@ from scoring.service.protocol import (
     InvalidOverride,
     KnownClient,
     OverrideCheck,
+    Recourse,
     Score,
     UnknownClient,
     WhatIf,
@@ -145,11 +153,46 @@ class InProcessClient(queries.PopulationAnswers):
             raise InvalidOverride(errors)
         record, _sample = self._record(client_id)
         before = self.explanation(client_id, top, lang)
-        edited = {k: v for k, v in record.items() if k != "SAMPLE"} | clean
-        features = features_for_client(edited, self.store.history_row(client_id))
+        features = self._edited_features(client_id, record, [clean])
         after = self._explain(self.store.explain_features(features), top, lang, client_id=int(client_id))
+        after = replace(after, warnings=self._warnings(features, lang, self.store.features_row(client_id)))
         self._log(after.score, "what_if", clean, source)
         return WhatIf(before=before, after=after, overrides=clean)
+
+    def recourse(self, client_id: int, lang: str = "fr") -> Recourse:
+        """What would change the decision (`scoring.service.recourse`): for a refused client, up to
+        three changes of actionable fields, each re-scored through the what-if path and offered
+        only when granted and within the training ranges; for a granted one, its margin. The
+        candidates are not logged (an advisor who applies one runs a logged what-if)."""
+        record, _sample = self._record(client_id)
+        exp = self._lookup(client_id)
+        baseline = self.store.features_row(client_id)
+
+        def verify(changes: dict[str, Any]) -> tuple[float, list[Any]]:
+            features = self._edited_features(client_id, record, [changes])
+            return self.store.explain_features(features).probability, self._warnings(features, lang, baseline)
+
+        case = recourse_rules.Case(
+            client_id=int(client_id), record={k: v for k, v in record.items() if k != "SAMPLE"},
+            probability=float(exp.probability), threshold=self.store.threshold,
+            features=lambda sets: self._edited_features(client_id, record, sets),
+            predict=self.store.model.predict_proba, reference=self.novelty_reference(), baseline=baseline,
+            verify=verify)
+        return recourse_rules.recourse(case, lang)
+
+    def novelty_reference(self) -> novelty.NoveltyReference:
+        """The served model's training ranges and neighbour yardstick (computed once if it has none)."""
+        return novelty.reference(self.store)
+
+    def _edited_features(self, client_id: int, record: dict[str, Any], override_sets: list[dict[str, Any]]
+                         ) -> pl.DataFrame:
+        """The what-if's feature rows: the client's raw record with each set of checked overrides."""
+        own = {k: v for k, v in record.items() if k != "SAMPLE"}
+        return features_for_records([own | changes for changes in override_sets], self.store.history_row(client_id))
+
+    def _warnings(self, features: pl.DataFrame, lang: str, baseline: pl.DataFrame | None = None) -> list[Any]:
+        """The unusual values of a scored row (only what differs from `baseline`, when given)."""
+        return novelty.warnings(self.novelty_reference(), features, norm_lang(lang), baseline)
 
     # -- population sections: answered by PopulationAnswers from _population() ----------------
     def warm_up(self) -> dict[str, float]:
@@ -201,6 +244,7 @@ class InProcessClient(queries.PopulationAnswers):
             )
         features = features_for_client(clean_record, aggregates)
         result = self._explain(self.store.explain_features(features), top, lang, client_id=client_id)
+        result = replace(result, warnings=self._warnings(features, lang))
         self._log(result.score, "new_application", {}, source)
         return result
 

@@ -127,6 +127,16 @@ class PrincipalReason:
 
 
 @dataclass(frozen=True)
+class DataWarning:
+    """Values the model has not seen (scoring.service.novelty): the score stands, with less certainty."""
+
+    kind: str  # "range": beyond the training clients' 0.5-99.5 % range; "combination": far from all of them
+    fields: list[str]  # feature columns concerned, most unusual first
+    labels: list[str]  # their readable names in the requested language
+    message: str  # one sentence naming them (and, for "range", the values and the range seen)
+
+
+@dataclass(frozen=True)
 class Explanation:
     """Top contributions for one client, the rest summed, and the global view.
 
@@ -141,6 +151,7 @@ class Explanation:
     contributions: list[Contribution]  # top N by |shap|, largest first
     other_factors: float  # sum of the remaining contributions
     global_importance: list[GlobalImportance] = field(default_factory=list)
+    warnings: list[DataWarning] = field(default_factory=list)  # an edited or new record's unusual values
     concepts: list[ConceptContribution] = field(default_factory=list)  # largest |points| first
     principal_reasons: list[PrincipalReason] = field(default_factory=list)
     protected_withheld: bool = False
@@ -158,6 +169,37 @@ class WhatIf:
     before: Explanation
     after: Explanation
     overrides: dict[str, Any]
+
+    @property
+    def warnings(self) -> list[DataWarning]:
+        """The edited values the model has not seen (a client's own values are never flagged)."""
+        return self.after.warnings
+
+
+@dataclass(frozen=True)
+class RecourseOption:
+    """A change of actionable fields only, re-scored through the what-if path (scoring.service.recourse)."""
+
+    kind: str  # "amount_same_duration", "longer_duration", "combined", ... (guidance.KIND_LABELS)
+    changes: dict[str, Any]  # raw field -> new raw value: exactly the what-if overrides that apply it
+    probability: float  # the re-scored probability of default
+    refused: bool  # always False for an option offered
+    label: str  # short title, in the requested language
+    sentence: str  # every change (before -> after) and the outcome, in the requested language
+
+
+@dataclass(frozen=True)
+class Recourse:
+    """What would change the decision: options for a refused client, the margin of a granted one."""
+
+    client_id: int
+    probability: float
+    threshold: float
+    refused: bool
+    margin: float  # threshold - probability: > 0 granted with that margin, <= 0 refused
+    options: list[RecourseOption]  # refused: up to 3 ways to a grant, most natural first; granted: []
+    headroom: RecourseOption | None  # granted: the largest amount still granted over the same duration
+    summary: str  # the decision's distance to the threshold (and whether options exist), in words
 
 
 # -- population ----------------------------------------------------------------------------
@@ -408,6 +450,8 @@ class ScoringClient(Protocol):
     def what_if(
         self, client_id: int, overrides: dict[str, Any], top: int = 10, lang: str = "fr"
     ) -> WhatIf: ...
+
+    def recourse(self, client_id: int, lang: str = "fr") -> Recourse: ...
 
     # population sections (InvalidQuery for an unknown feature, group or region)
     def population(self) -> PopulationInfo: ...

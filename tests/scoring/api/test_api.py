@@ -292,6 +292,27 @@ def test_score_new_applicant_matches_the_batch_path(api: TestClient, inproc: InP
     assert body["score"]["client_id"] is None and 0.0 < body["score"]["probability"] < 1.0
 
 
+def test_recourse_and_warnings(api: TestClient, inproc: InProcessClient, raw: dict[str, pl.DataFrame]) -> None:
+    """GET /clients/{id}/recourse: the service's answer with decision words; what-if and POST /score
+    responses carry the unusual-value warnings."""
+    from scoring.service.protocol import to_dict
+
+    refused = next(cid for cid in inproc.client_ids() if inproc.score(cid).refused and inproc.recourse(cid).options)
+    body = api.get(f"/clients/{refused}/recourse?lang=en").json()
+    expected = to_dict(inproc.recourse(refused, "en"))
+    assert body["decision"] == "refused" and body["summary"] == expected["summary"]
+    assert [o["changes"] for o in body["options"]] == [o["changes"] for o in expected["options"]]
+    assert all(o["decision"] == "accepted" and o["sentence"] for o in body["options"])
+    assert api.get("/clients/1/recourse").status_code == 404
+    assert api.get(f"/clients/{refused}/recourse?lang=xx").status_code == 422
+    far = api.post(f"/clients/{refused}/what-if?lang=en", json={"overrides": {"AMT_CREDIT": 9_000_000.0}}).json()
+    assert far["warnings"] and far["warnings"] == far["after"]["warnings"]
+    assert far["warnings"][0]["kind"] == "range" and "AMT_CREDIT" in far["warnings"][0]["fields"]
+    record = {k: v for k, v in raw["application_test"].row(0, named=True).items() if k != "SK_ID_CURR"}
+    body = api.post("/score?lang=en", json={"record": record | {"AMT_INCOME_TOTAL": 1_000.0}}).json()
+    assert any(w["kind"] == "range" and "AMT_INCOME_TOTAL" in w["fields"] for w in body["warnings"])
+
+
 def test_score_with_an_existing_clients_id_is_409_and_logs_nothing(
         api: TestClient, raw: dict[str, pl.DataFrame], log: PredictionLog, train_id: int) -> None:
     """POST /score never logs a score under an existing client: it points to the what-if route."""

@@ -37,6 +37,7 @@ from scoring.service.protocol import (
     KnownClient,
     OverrideCheck,
     PopulationInfo,
+    Recourse,
     ScatterSample,
     Score,
     ScoringClient,
@@ -270,6 +271,34 @@ def test_model_card(client: Any, inproc: InProcessClient) -> None:
     assert [f["name"] for f in card["features"]] == inproc.store.feature_names
 
 
+def test_recourse_options_are_granted_when_applied(client: Any, ids: dict[str, int], inproc: InProcessClient) -> None:
+    """The same options through every client, each granted and warning-free when applied as a what-if."""
+    refused = [cid for cid in inproc.client_ids() if inproc.score(cid).refused][:30]
+    seen = 0
+    for cid in refused:
+        result = client.recourse(cid, "en")
+        assert isinstance(result, Recourse) and result.refused and result.margin <= 0 and result.headroom is None
+        for option in result.options:
+            seen += 1
+            applied = client.what_if(cid, option.changes, top=1, lang="en")
+            assert not applied.after.score.refused and applied.warnings == []
+            assert applied.after.score.probability == pytest.approx(option.probability, abs=1e-12)
+    assert seen > 0
+    granted = client.recourse(ids["accepted"], "fr")
+    assert not granted.refused and granted.options == [] and granted.margin > 0
+    with pytest.raises(UnknownClient):
+        client.recourse(424242424)
+
+
+def test_what_if_warns_on_far_values_only(client: Any, ids: dict[str, int]) -> None:
+    far = client.what_if(ids["accepted"], {"AMT_CREDIT": 9_000_000.0}, top=2, lang="en")
+    assert far.warnings and far.warnings[0].kind == "range" and "AMT_CREDIT" in far.warnings[0].fields
+    assert far.after.warnings == far.warnings
+    form = {f.name: f.default for f in client.what_if_form(ids["accepted"]).fields}
+    own = client.what_if(ids["accepted"], {"AMT_CREDIT": form["AMT_CREDIT"]}, top=2)
+    assert own.warnings == []
+
+
 # --------------------------------------------------------------------------- population sections
 
 
@@ -396,6 +425,10 @@ def test_same_answers(clients: dict[str, Any], ids: dict[str, int], raw: dict[st
         lambda c: c.what_if(accepted, {"AMT_ANNUITY": -1, "FLAG_OWN_CAR": "maybe", "CNT_CHILDREN": 1}, 4, "en"),
         lambda c: c.what_if(accepted, {"AMT_CREDIT": float("nan")}, 4, "fr"),
         lambda c: c.what_if(424242424, {"AMT_CREDIT": 1.0}),
+        lambda c: c.what_if(refused, {"AMT_CREDIT": 9_000_000.0, "AMT_ANNUITY": 100.0}, 3, "fr"),
+        lambda c: c.recourse(refused, "fr"),
+        lambda c: c.recourse(accepted, "en"),
+        lambda c: c.recourse(424242424),
         lambda c: c.score_application(record, None, 5, "fr"),
         lambda c: c.score_application({k: v for k, v in record.items() if k != "SK_ID_CURR"}, None, 5, "fr"),
         lambda c: c.score_application({"SK_ID_CURR": 1}, None, 5, "en"),
