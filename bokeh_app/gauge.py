@@ -1,9 +1,10 @@
 """Geometry of the half-donut gauge: pure functions from probabilities to angles.
 
-The gauge is graduated by risk band, not linearly: each of the seven bands
-gets the same angle, so the narrow low bands (a few points each when the
-threshold is around 10 %) stay visible and labelled. Tick labels give the
-real probability at every band edge, so the scale is never hidden.
+The gauge reads in score points, higher is safer: the highest risk on the
+left, the lowest on the right, as the points grow. It is graduated by risk
+band, not linearly: each of the seven bands gets the same angle, so the narrow
+low-risk bands stay visible and labelled. Tick labels give the real score at
+every inner band edge, so the scale is never hidden.
 """
 
 from __future__ import annotations
@@ -27,20 +28,21 @@ Y_RANGE = (-0.42, 1.3)
 
 
 def probability_to_angle(probability: float, threshold: float) -> float:
-    """Angle in radians (pi = 0 %, 0 = 100 %), linear inside each risk band."""
+    """Angle in radians (0 = 0 % on the right, the most points; pi = 100 % on the left),
+    linear inside each risk band."""
     edges = np.asarray(risk_band_edges(threshold))
     # Equal-angle positions of the band edges; duplicate edges (threshold near 1) are harmless.
     fractions = np.linspace(0.0, 1.0, N_BANDS + 1)
     p = min(max(float(probability), 0.0), 1.0)
     position = float(np.interp(p, edges, fractions))
-    return math.pi * (1.0 - position)
+    return math.pi * position
 
 
 def band_data(threshold: float, labels: list[str]) -> dict[str, list]:
-    """Column data of the seven annular wedges and their tangential text labels."""
+    """Column data of the seven annular wedges (level 0 on the right) and their tangential labels."""
     step = math.pi / N_BANDS
-    starts = [math.pi - (i + 1) * step for i in range(N_BANDS)]
-    ends = [math.pi - i * step for i in range(N_BANDS)]
+    starts = [i * step for i in range(N_BANDS)]
+    ends = [(i + 1) * step for i in range(N_BANDS)]
     mids = [(s + e) / 2 for s, e in zip(starts, ends)]
     return {
         "start": starts,
@@ -55,9 +57,10 @@ def band_data(threshold: float, labels: list[str]) -> dict[str, list]:
 
 
 def tick_data(threshold: float, tick_labels: list[str]) -> dict[str, list]:
-    """Column data of the probability labels at the eight band edges, outside the arc."""
+    """Column data of the labels at the eight band edges (edge i at the angle of probability
+    edge i), outside the arc."""
     step = math.pi / N_BANDS
-    angles = [math.pi - i * step for i in range(N_BANDS + 1)]
+    angles = [i * step for i in range(N_BANDS + 1)]
     return {
         "x": [TICK_RADIUS * math.cos(a) for a in angles],
         "y": [TICK_RADIUS * math.sin(a) for a in angles],

@@ -44,8 +44,6 @@ DYNAMIC_KEYS = (
     # layout.Dashboard messages (a key kept in self.message_key)
     N_("msg_ready"), N_("msg_opened"), N_("msg_unknown"), N_("msg_not_a_number"),
     N_("msg_empty"), N_("msg_service_error"),
-    # views.distance_text: a key chosen by the sign of the distance
-    N_("distance_above"), N_("distance_below"),
     # panels_compare: f"group.{g}" for scoring.service.population.GROUPS, f"subgroup.{key}"
     N_("group.all"), N_("group.gender"), N_("group.age_band"), N_("group.similar"),
     N_("group.granted_refused"),
@@ -182,6 +180,19 @@ def fmt_points(points: float, lang: str | None = DEFAULT_LANG) -> str:
     lang = check_lang(lang)
     one = formatting.plural_category(points, lang, 1) == "one"
     return t("points_unit" if one else "points_unit_plural", lang, value=fmt_number(abs(points), lang, 1))
+
+
+def fmt_score(points: float, lang: str | None = DEFAULT_LANG, signed: bool = False, unit: bool = True) -> str:
+    """A score to the unit ("551 points", "1 point"), or with `signed` a contribution with its sign,
+    so that the direction never relies on colour: "−28 points", "+4,5 points" (one decimal under 10);
+    without `unit`, the number alone (a chart's bar, whose axis names the unit)."""
+    lang = check_lang(lang)
+    digits = 1 if signed and abs(points) < 9.95 else 0
+    number = fmt_signed(points, lang, digits) if signed else fmt_number(points, lang, digits)
+    if not unit:
+        return number
+    one = formatting.plural_category(points, lang, digits) == "one"
+    return t("score_points_one" if one else "score_points_other", lang, value=number)
 
 
 def risk_label(level: int, lang: str | None = DEFAULT_LANG) -> str:

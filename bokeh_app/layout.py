@@ -33,7 +33,7 @@ from bokeh.models import (
     Text,
 )
 
-from bokeh_app import gauge, palette, views
+from bokeh_app import gauge, palette, views, views_reasons
 from bokeh_app.i18n import DEFAULT_LANG, LANG_NAMES, check_lang, t
 from bokeh_app.panel_base import (
     APP_DIR,
@@ -54,9 +54,10 @@ from scoring.service.protocol import Explanation, ScoringClient, UnknownClient
 log = logging.getLogger("scoring.dashboard")
 
 THEME_PATH = APP_DIR / "theme.yaml"
-TOP_CHOICES = (3, 5, 10, 15, 20)
-#: Reasons on the first screen: few enough that the decision and its reasons fit at 1366x768.
-DEFAULT_TOP = 5
+#: Feature contributions fetched with an explanation: the first screen reads concepts, not features.
+FEATURES_FETCHED = 1
+#: Rows of the concept chart before the first client (one per concept and the header row).
+EMPTY_CHART_ROWS = 14
 GAUGE_SIZE = (540, 344)  # width, height: same aspect as the gauge's data ranges
 GAUGE_MAX_WIDTH = 430
 #: Roots placed by templates/index.html, in page order (sections follow, named section_<key>).
@@ -69,13 +70,12 @@ class Dashboard:
     """Every Bokeh model of one session plus the current view state."""
 
     def __init__(self, doc: Document, client: ScoringClient, index: ClientIndex,
-                 lang: str = DEFAULT_LANG, top: int = DEFAULT_TOP, text_scale: int = 100,
+                 lang: str = DEFAULT_LANG, text_scale: int = 100,
                  sections: Sequence[tuple[str, PanelFactory]] = ()):
         self.doc = doc
         self.client = client
         self.index = index
         self.lang = check_lang(lang)
-        self.top = top if top in TOP_CHOICES else DEFAULT_TOP
         self.text_scale = text_scale if text_scale in TEXT_SCALES else 100
         self.client_id: int | None = None
         self.explanation: Explanation | None = None
@@ -104,7 +104,6 @@ class Dashboard:
                                   **fluid)
         self.size_select = Select(options=[(str(s), f"{s} %") for s in TEXT_SCALES],
                                   value=str(self.text_scale), **fluid)
-        self.top_select = Select(options=[(str(n), str(n)) for n in TOP_CHOICES], value=str(self.top), **fluid)
         self.message = Div(sizing_mode="stretch_width", stylesheets=css,
                            html_attributes={"role": "status", "aria-live": "polite"})
 
@@ -119,17 +118,19 @@ class Dashboard:
         self.profile_heading = Div(sizing_mode="stretch_width", stylesheets=css)
         self.profile_div = Div(sizing_mode="stretch_width", stylesheets=css)
 
-        # Why panel: local contributions and global importance.
+        # Why panel: the principal reasons in words, every concept in points, each openable.
         self.why_heading = Div(sizing_mode="stretch_width", stylesheets=css)
+        self.reasons_div = Div(sizing_mode="stretch_width", stylesheets=css)
         self._build_reasons(css)
         self._axis_lang: str | None = None
         self.contrib_note = Div(sizing_mode="stretch_width", stylesheets=css)
         self.contrib_alt = Div(sizing_mode="stretch_width", stylesheets=css)
+        self.concept_details = Div(sizing_mode="stretch_width", stylesheets=css)
 
 
         controls = column(
             self.header,
-            row(self.client_input, self.open_button, self.lang_select, self.size_select, self.top_select,
+            row(self.client_input, self.open_button, self.lang_select, self.size_select,
                 sizing_mode="stretch_width", styles={"flex-wrap": "wrap", "gap": "0.5rem"}),
             self.message,
             name="controls", sizing_mode="stretch_width")
@@ -137,8 +138,8 @@ class Dashboard:
         score = column(self.score_heading, self.gauge_fig, self.decision, self.gauge_alt, self.gauge_note,
                        name="score", **box)
         profile = column(self.profile_heading, self.profile_div, name="profile", **box)
-        contributions = column(self.why_heading, self.contrib_fig, self.contrib_alt, self.contrib_note,
-                               name="contributions", **box)
+        contributions = column(self.why_heading, self.reasons_div, self.contrib_note, self.contrib_fig,
+                               self.contrib_alt, self.concept_details, name="contributions", **box)
         self.roots = dict(zip(ROOT_NAMES, (controls, score, contributions, profile)))
         for section in self.sections:
             self.roots[section.layout.name] = section.layout
@@ -154,7 +155,6 @@ class Dashboard:
                                                               or self.client_input.value))
         self.lang_select.on_change("value", lambda _a, _o, new: self.set_lang(new))
         self.size_select.on_change("value", lambda _a, _o, new: self.set_text_scale(int(new)))
-        self.top_select.on_change("value", lambda _a, _o, new: self.set_top(int(new)))
         # Browser-side: the html lang attribute and the root text size follow the selectors.
         self.lang_select.js_on_change("value", CustomJS(code="document.documentElement.lang = cb_obj.value;"))
         self.size_select.js_on_change("value", CustomJS(code=(
@@ -203,12 +203,13 @@ class Dashboard:
         self.gauge_fig = g
 
     def _build_reasons(self, css: list[str]) -> None:
-        """The principal reasons: one bar per factor, signed and hatched, under a header row."""
+        """Every concept's points: one bar each, signed (hatched when it lowers the score), under a
+        header row naming both sides."""
         self.contrib_source = ColumnDataSource(data={k: [] for k in (
-            "factor", "shap", "left", "right", "colour", "hatch", "value_text", "text_x", "text_align",
+            "factor", "points", "left", "right", "colour", "hatch", "value_text", "text_x", "text_align",
             "direction")})
         c = plain_figure(y_range=FactorRange(factors=[]), x_range=Range1d(-1, 1), stylesheets=css,
-                         height=self._bar_height(self.top + 2), sizing_mode="stretch_width", min_width=320)
+                         height=self._bar_height(EMPTY_CHART_ROWS), sizing_mode="stretch_width", min_width=320)
         c.add_glyph(self.contrib_source, HBar(
             y="factor", left="left", right="right", height=0.7, fill_color="colour", line_color="colour",
             hatch_pattern="hatch", hatch_color=palette.HATCH_COLOUR, hatch_alpha=0.9, hatch_scale=9,
@@ -216,7 +217,7 @@ class Dashboard:
         self.contrib_text = c.add_glyph(self.contrib_source, Text(
             x="text_x", y="factor", text="value_text", text_align="text_align", text_baseline="middle",
             text_color=palette.TEXT))
-        # The top row names the two sides, right at zero: "← pushes toward acceptance | refusal →".
+        # The top row names the two sides, right at zero: "← lowers the score | raises it →".
         self.contrib_header_source = ColumnDataSource(data={"x": [], "y": [], "text": [], "align": []})
         self.contrib_header = c.add_glyph(self.contrib_header_source, Text(
             x="x", y="y", text="text", text_align="align", text_baseline="middle", text_color=palette.TEXT,
@@ -281,15 +282,6 @@ class Dashboard:
         self._forward("set_language", self.lang)
         self.render()
 
-    def set_top(self, top: int) -> None:
-        self.top = top if top in TOP_CHOICES else DEFAULT_TOP
-        if self.client_id is not None:
-            try:
-                self.explanation, self.profile = self._fetch(self.client_id)
-            except Exception:  # noqa: BLE001
-                log.exception("refetch with top=%s failed", self.top)
-        self.render()
-
     def set_text_scale(self, percent: int) -> None:
         self.text_scale = percent if percent in TEXT_SCALES else 100
         self.apply_text_scale()
@@ -298,7 +290,7 @@ class Dashboard:
 
     # -- internals ------------------------------------------------------------------------
     def _fetch(self, client_id: int) -> tuple[Explanation, dict[str, Any]]:
-        return (self.client.explanation(client_id, top=self.top, lang=self.lang),
+        return (self.client.explanation(client_id, top=FEATURES_FETCHED, lang=self.lang),
                 self.client.profile(client_id, lang=self.lang))
 
     def section(self, key: str) -> Section:
@@ -361,7 +353,7 @@ class Dashboard:
         self._resize_bars()
 
     def _resize_bars(self) -> None:
-        self.contrib_fig.height = self._bar_height(len(self.contrib_fig.y_range.factors) or self.top + 2)
+        self.contrib_fig.height = self._bar_height(len(self.contrib_fig.y_range.factors) or EMPTY_CHART_ROWS)
 
     def _render_message(self) -> None:
         text = t(self.message_key, self.lang, **self.message_args)
@@ -382,17 +374,16 @@ class Dashboard:
         self.client_input.placeholder = t("client_input_placeholder", lang)
         self.open_button.label = t("open_button", lang)
         self.size_select.title = t("text_size_title", lang)
-        self.top_select.title = t("top_title", lang)
         if self.lang_select.value != lang:
             self.lang_select.value = lang
         self._render_message()
         self.score_heading.text = f'<h2>{views.esc(t("score_heading", lang))}</h2>'
         self.profile_heading.text = f'<h2>{views.esc(t("profile_heading", lang))}</h2>'
-        self.why_heading.text = (f'<h2>{views.esc(t("why_heading", lang))}</h2>'
-                                 f'<h3>{views.esc(t("contrib_title", lang))}</h3>')
+        self.why_heading.text = f'<h2>{views.esc(t("why_heading", lang))}</h2>'
         how = t("how_to_read", lang)
         self.gauge_note.text = views.details(how, f'<p class="note">{views.esc(t("gauge_scale_note", lang))}</p>')
-        self.contrib_note.text = views.details(how, f'<p class="note">{views.esc(t("contrib_note", lang))}</p>')
+        self.contrib_note.text = (f'<h3>{views.esc(t("contrib_title", lang))}</h3>'
+                                  + views.details(how, f'<p class="note">{views.esc(t("contrib_note", lang))}</p>'))
         for section in self.sections:
             section.button.label = section.label(lang)
         # Until a client is open, only the search is shown: no half-empty panels.
@@ -436,17 +427,20 @@ class Dashboard:
             self._axis_lang = lang
         if self.explanation is None:
             empty = t("no_client", lang)
+            self.reasons_div.text = ""
+            self.concept_details.text = ""
             self.contrib_source.data = {k: [] for k in self.contrib_source.data}
             self.contrib_header_source.data = {k: [] for k in self.contrib_header_source.data}
             self.contrib_fig.y_range.factors = []
             self.contrib_alt.text = f'<p class="muted">{views.esc(empty)}</p>'
             self.contrib_fig.html_attributes = {"role": "img", "aria-label": empty}
             return
-        n_features = len(self.explanation.global_importance) or None
-        cv = views.contributions_view(self.explanation, n_features, lang)
+        self.reasons_div.text = views_reasons.reasons_html(self.explanation, lang)
+        self.concept_details.text = views_reasons.concept_details_html(self.explanation, lang)
+        cv = views_reasons.concepts_view(self.explanation, lang)
         self.contrib_source.data = cv["data"]
         self.contrib_header_source.data = cv["header"]
-        self.contrib_fig.y_range.factors = cv["factors"] + [views.HEADER_FACTOR]
+        self.contrib_fig.y_range.factors = cv["factors"] + [views_reasons.HEADER_FACTOR]
         grow = self.text_scale / 100 - 1  # larger text needs more room beside the bars
         room = 1 + 0.35 * grow
         self.contrib_fig.x_range.update(start=cv["x_range"][0] * room, end=cv["x_range"][1] * room)

@@ -25,7 +25,7 @@ RISK_BANDS = (
     "#7f0000",
 )
 
-#: SHAP direction: toward refusal (drawn right of zero, hatched) and toward acceptance.
+#: Direction of a contribution: toward refusal (hatched, lowers the score) and toward acceptance.
 REFUSAL = "#b3261e"
 ACCEPTANCE = "#1f5fa8"
 OTHER_FACTORS = "#5f5f5f"

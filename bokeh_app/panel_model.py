@@ -12,7 +12,7 @@ from bokeh.layouts import column
 from bokeh.models import ColumnDataSource, Div, FactorRange, HBar, Range1d, Text
 
 from bokeh_app import palette, views
-from bokeh_app.i18n import check_lang, fmt_date, fmt_number, fmt_percent, t
+from bokeh_app.i18n import check_lang, fmt_date, fmt_number, fmt_percent, fmt_score, t
 from bokeh_app.panel_base import (
     BAR_EXTRA_PX,
     BAR_ROW_PX,
@@ -21,7 +21,7 @@ from bokeh_app.panel_base import (
     rem,
     widget_css,
 )
-from scoring.service.protocol import Explanation, ScoringClient
+from scoring.service.protocol import Explanation, ScoringClient, points_from_probability
 
 log = logging.getLogger("scoring.dashboard")
 
@@ -101,7 +101,9 @@ class ModelPanel:
         rows = [
             (t("model_version_label", lang), str(health.get("model_version", "—"))),
             (t("threshold_label", lang),
-             fmt_percent(float(health["threshold"]), lang, 2) if health.get("threshold") is not None else "—"),
+             t("threshold_card_value", lang, points=fmt_score(points_from_probability(float(health["threshold"])), lang),
+               probability=fmt_percent(float(health["threshold"]), lang, 2))
+             if health.get("threshold") is not None else "—"),
             (t("cache_built_label", lang),
              fmt_date(health["cache_built_at"], lang) if health.get("cache_built_at") else "—"),
             (t("n_clients_label", lang),

@@ -38,7 +38,7 @@ from bokeh.models import (
 from bokeh.plotting import figure
 
 from bokeh_app import panels_common as pc
-from bokeh_app.i18n import check_lang, fmt_percent, fmt_signed, t
+from bokeh_app.i18n import check_lang, fmt_percent, fmt_score, t
 from bokeh_app.panels_whatif_fields import (  # noqa: F401 - re-exported for the panel's users
     EMPTY,
     ERROR_CSS,
@@ -62,15 +62,16 @@ ICON_GRANTED, ICON_REFUSED = "✓", "✗"
 
 
 def contribution_rows(before: Explanation, after: Explanation, lang: str) -> dict[str, list]:
-    """Top factors of both explanations, paired: impact before, after, and the change."""
+    """Top factors of both explanations, paired: impact before, after, and the change, in score
+    points (> 0 raises the score, toward acceptance)."""
     b = {c.feature: c for c in before.contributions}
     a = {c.feature: c for c in after.contributions}
     names = list(dict.fromkeys([*b, *a]))
     names.sort(key=lambda n: -max(abs(b[n].shap) if n in b else 0, abs(a[n].shap) if n in a else 0))
     out: dict[str, list] = {"factor": [], "before": [], "after": [], "change": []}
     for n in names:
-        sb = b[n].shap if n in b else None
-        sa = a[n].shap if n in a else None
+        sb = b[n].points if n in b else None
+        sa = a[n].points if n in a else None
         out["factor"].append(_label(n, (b.get(n) or a[n]).label, lang))
         out["before"].append(_signed(sb, lang))
         out["after"].append(_signed(sa, lang))
@@ -90,7 +91,7 @@ def _label(name: str, fallback: str, lang: str) -> str:
 def _signed(x: float | None, lang: str) -> str:
     if x is None:
         return "—"
-    return fmt_signed(x, lang, 3)  # never "−0,000"
+    return fmt_score(x, lang, signed=True)  # never "−0 point"
 
 
 class WhatIfPanel:
@@ -404,7 +405,7 @@ class WhatIfPanel:
         self.bars.html_attributes = {"role": "img", "aria-label": words}
 
     def _show_contributions(self, rows: dict[str, list]) -> None:
-        """How the top contributions moved, as a table (log-odds; + pushes toward refusal)."""
+        """How the top contributions moved, as a table (score points; + raises the score)."""
         lang = self.lang
         self.contrib_data = rows
         headers = [t(k, lang) for k in ("whatif.contrib", "whatif.contrib_before",

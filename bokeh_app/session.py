@@ -16,13 +16,7 @@ from bokeh.themes import Theme
 
 from bokeh_app import views
 from bokeh_app.i18n import DEFAULT_LANG, LANG_NAMES, check_lang, t
-from bokeh_app.layout import (
-    DEFAULT_TOP,
-    MODEL_SECTION,
-    THEME_PATH,
-    TOP_CHOICES,
-    Dashboard,
-)
+from bokeh_app.layout import MODEL_SECTION, THEME_PATH, Dashboard
 from bokeh_app.panel_base import TEXT_SCALES, widget_css
 from bokeh_app.sections import PanelFactory
 from bokeh_app.store import BUILD_COMMAND, ClientIndex
@@ -47,7 +41,7 @@ def apply_theme(doc: Document) -> None:
 
 def build_document(doc: Document, client: ScoringClient, *, index: ClientIndex | None = None,
                    lang: str = DEFAULT_LANG, client_id: str | int | None = None,
-                   top: int = DEFAULT_TOP, text_scale: int = 100,
+                   text_scale: int = 100,
                    sections: Sequence[tuple[str, PanelFactory]] = ()) -> Dashboard:
     """Fill `doc` with a new session's dashboard; open `client_id` if given (e.g. from ?client=).
 
@@ -58,7 +52,7 @@ def build_document(doc: Document, client: ScoringClient, *, index: ClientIndex |
     apply_theme(doc)
     if index is None:
         index = ClientIndex(client.client_ids())
-    dash = Dashboard(doc, client, index, lang=lang, top=top, text_scale=text_scale,
+    dash = Dashboard(doc, client, index, lang=lang, text_scale=text_scale,
                      sections=[*sections, MODEL_SECTION])
     with doc.models.freeze():  # one model-graph walk for all roots instead of one per root
         for name in dash.roots:
@@ -88,7 +82,7 @@ def build_error_document(doc: Document, error: BaseException, lang: str = DEFAUL
 
 
 def url_arguments(arguments: dict[str, list[bytes]]) -> dict[str, Any]:
-    """`?client=100002&lang=en&top=5&text=150` -> build_document keyword arguments (bad values dropped)."""
+    """`?client=100002&lang=en&text=150` -> build_document keyword arguments (bad values dropped)."""
     def first(name: str) -> str | None:
         values = arguments.get(name) or []
         if not values:
@@ -101,8 +95,6 @@ def url_arguments(arguments: dict[str, list[bytes]]) -> dict[str, Any]:
         out["client_id"] = client
     if (lang := first("lang")) in LANG_NAMES:
         out["lang"] = lang
-    if (top := first("top")) and top.isdigit() and int(top) in TOP_CHOICES:
-        out["top"] = int(top)
     if (text := first("text")) and text.isdigit() and int(text) in TEXT_SCALES:
         out["text_scale"] = int(text)
     return out

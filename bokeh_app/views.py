@@ -10,30 +10,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from bokeh_app import gauge, palette
+from bokeh_app import gauge
 from bokeh_app.i18n import (
     fmt_number,
     fmt_percent,
-    fmt_points,
-    fmt_signed,
+    fmt_score,
     risk_label,
     t,
 )
 from bokeh_app.panel_base import details, esc, html_table  # noqa: F401 - views.esc etc. for callers
 from scoring.service.protocol import (
-    Contribution,
     Explanation,
     Score,
-    distance_to_threshold_points,
-    is_refused,
+    points_from_probability,
     risk_band_edges,
 )
-from scoring.text import catalogue
 
 #: Index of the band edge that is the decision threshold (levels 0-3 lie below it).
 THRESHOLD_EDGE = 4
-#: The top row of the contribution chart, which names both sides (blank on the axis).
-HEADER_FACTOR = "\u2063"
 ICON_GRANTED = "✓"
 ICON_REFUSED = "✗"
 #: Profile keys that are identifiers, not facts to show.
@@ -65,23 +59,25 @@ def decision_text(refused: bool, lang: str) -> str:
     return f"{ICON_REFUSED if refused else ICON_GRANTED} {decision_words(refused, lang)}"
 
 
-def distance_text(probability: float, threshold: float, lang: str) -> str:
-    points = distance_to_threshold_points(probability, threshold)
-    if points == 0:  # rounds to zero: say on which side, as the rule "refused if >=" decides
-        if probability == threshold:
-            return t("distance_at", lang)
-        return t("distance_just_above" if is_refused(probability, threshold) else "distance_just_below", lang)
-    key = "distance_above" if points > 0 else "distance_below"
-    return t(key, lang, points=fmt_points(points, lang))
+def distance_text(score: Score, lang: str) -> str:
+    """How far the score lies from the threshold, in score points, on the decision's side
+    (refused iff the probability reaches the threshold, i.e. the score is at or below it)."""
+    gap = score.points - score.threshold_points  # > 0 on the granted side
+    shown = round(abs(gap))
+    if shown == 0:  # rounds to zero: say on which side, as the rule decides
+        return t("score_distance_at" if score.refused else "score_distance_just_above", lang)
+    return t("score_distance_below" if score.refused else "score_distance_above", lang,
+             points=fmt_score(abs(gap), lang))
 
 
 # --------------------------------------------------------------------------- gauge / score
 
 def gauge_static(threshold: float, lang: str) -> dict[str, Any]:
-    """Everything on the gauge that depends only on the threshold and the language."""
+    """Everything on the gauge that depends only on the threshold and the language: bands, the
+    score at each inner band edge (the two ends are 0 % and 100 %, infinite scores), the threshold."""
     labels = [risk_label(i, lang) for i in range(gauge.N_BANDS)]
     edges = risk_band_edges(threshold)
-    ticks = [fmt_percent(e, lang, digits=1 if (e * 100) % 1 else 0) for e in edges]
+    ticks = ["", *(fmt_number(points_from_probability(e), lang) for e in edges[1:-1]), ""]
     ticks[THRESHOLD_EDGE] = ""  # the threshold has its own, bold label
     mark = gauge.threshold_mark(threshold)
     return {
@@ -90,53 +86,65 @@ def gauge_static(threshold: float, lang: str) -> dict[str, Any]:
         "threshold": mark,
         "threshold_label": {
             "x": [mark["x1"][0]], "y": [mark["y1"][0] + 0.04],
-            "text": [t("gauge_threshold_label", lang, value=fmt_percent(threshold, lang))],
+            "text": [t("gauge_threshold_label", lang, value=fmt_number(points_from_probability(threshold), lang))],
         },
     }
 
 
 def band_table(threshold: float, level: int | None, lang: str) -> str:
-    """The gauge's data as a table: each level with its probability range, the client's marked."""
+    """The gauge's data as a table: each level with its score and probability ranges, the client's marked."""
     edges = risk_band_edges(threshold)
+    scores = [fmt_number(points_from_probability(e), lang) for e in edges]
     rows = []
     for i in range(gauge.N_BANDS):
-        rows.append((risk_label(i, lang), fmt_percent(edges[i], lang), fmt_percent(edges[i + 1], lang),
+        if i == 0:
+            score_range = t("range_above", lang, low=scores[1])
+        elif i == gauge.N_BANDS - 1:
+            score_range = t("range_below", lang, high=scores[i])
+        else:
+            score_range = t("range", lang, low=scores[i + 1], high=scores[i])
+        rows.append((risk_label(i, lang), score_range,
+                     t("range", lang, low=fmt_percent(edges[i], lang), high=fmt_percent(edges[i + 1], lang)),
                      t("client_here", lang) if level == i else ""))
     return html_table(t("gauge_table_caption", lang),
-                      [t("col_level", lang), t("col_from", lang), t("col_to", lang), t("col_client", lang)],
+                      [t("col_level", lang), t("col_score", lang), t("col_probability", lang),
+                       t("col_client", lang)],
                       rows)
 
 
 def score_view(score: Score, lang: str) -> dict[str, Any]:
-    """Texts and needle of the score panel for one client."""
+    """Texts and needle of the score panel for one client: the score and threshold in points."""
     level = risk_label(score.risk_level, lang)
     decision = decision_text(score.refused, lang)
     words = decision_words(score.refused, lang)
     icon = ICON_REFUSED if score.refused else ICON_GRANTED
-    distance = distance_text(score.probability, score.threshold, lang)
+    distance = distance_text(score, lang)
+    points = fmt_score(score.points, lang)
+    threshold = fmt_score(score.threshold_points, lang)
     probability = fmt_percent(score.probability, lang)
-    threshold = fmt_percent(score.threshold, lang)
     css = "refused" if score.refused else "granted"
     decision_html = (
         f'<p class="decision decision-{css}"><span class="decision-icon" aria-hidden="true">'
         f"{esc(icon)}</span> {esc(words)}</p>"
         f'<ul class="score-facts">'
-        f"<li>{esc(t('probability', lang, value=probability))}</li>"
-        f"<li>{esc(t('threshold', lang, value=threshold))}</li>"
+        f"<li>{esc(t('score_points', lang, value=points))}</li>"
+        f"<li>{esc(t('threshold_points', lang, value=threshold))}</li>"
         f"<li>{esc(distance)}</li>"
         f"<li>{esc(t('risk_level', lang, level=level, step=score.risk_level + 1))}</li>"
+        f"<li>{esc(t('probability', lang, value=probability))}</li>"
         f"</ul>"
     )
-    sentence = t("gauge_summary", lang, client_id=score.client_id, probability=probability,
-                 distance=distance, threshold=threshold, level=level, decision=words)
+    sentence = t("gauge_summary", lang, client_id=score.client_id, points=points, distance=distance,
+                 threshold=threshold, level=level, decision=words, probability=probability)
     return {
         "decision": decision,
         "decision_html": decision_html,
+        "points_text": points,
         "probability_text": probability,
         "level_text": level,
         "distance_text": distance,
         "needle": gauge.needle(score.probability, score.threshold),
-        "centre": {"x": [0.0], "y": [-0.2], "text": [probability]},
+        "centre": {"x": [0.0], "y": [-0.2], "text": [points]},
         "summary": sentence,
         "table_html": band_table(score.threshold, score.risk_level, lang),
     }
@@ -147,6 +155,7 @@ def empty_score_view(threshold: float | None, lang: str) -> dict[str, Any]:
     return {
         "decision": "",
         "decision_html": f'<p class="muted">{esc(t("no_client", lang))}</p>',
+        "points_text": "",
         "probability_text": "",
         "level_text": "",
         "distance_text": "",
@@ -157,9 +166,9 @@ def empty_score_view(threshold: float | None, lang: str) -> dict[str, Any]:
     }
 
 
-# --------------------------------------------------------------------------- contributions
+# --------------------------------------------------------------------------- model section
 
-def _unique(labels: list[str]) -> list[str]:
+def unique_factors(labels: list[str]) -> list[str]:
     """Factor names must be unique: repeat a label with a zero-width suffix if needed."""
     seen: dict[str, int] = {}
     out = []
@@ -170,93 +179,18 @@ def _unique(labels: list[str]) -> list[str]:
     return out
 
 
-#: Marks a protected attribute (never a reason nor a recourse); the reading note explains it.
-PROTECTED_MARK = "\u2020"
-
-
-def protected_label(contribution: Contribution) -> str:
-    """The contribution's label, marked when the catalogue says the feature is protected."""
-    entry = catalogue.CATALOGUE.get(contribution.feature)
-    return f"{contribution.label} {PROTECTED_MARK}" if entry is not None and entry.protected else contribution.label
-
-
-def contributions_view(expl: Explanation, n_features: int | None, lang: str) -> dict[str, Any]:
-    """Bars of the client's top contributions plus "other factors", with summary and table.
-
-    Positive SHAP pushes toward refusal: drawn right of zero, hatched, "+" sign.
-    """
-    contribs = list(expl.contributions)
-    client_id = expl.score.client_id
-    labels = [f"{protected_label(c)} : {c.display_value}" if lang == "fr"
-              else f"{protected_label(c)}: {c.display_value}" for c in contribs]
-    shap = [float(c.shap) for c in contribs]
-    n_other = max((n_features or len(contribs)) - len(contribs), 0)
-    if expl.other_factors != 0 or n_other:
-        labels.append(t("other_factors_label", lang, count=n_other) if n_other
-                      else t("other_factors", lang).capitalize())
-        shap.append(float(expl.other_factors))
-    factors = _unique(labels)
-    is_other = [False] * len(contribs) + [True] * (len(factors) - len(contribs))
-    span = max((abs(s) for s in shap), default=1.0) or 1.0
-    pad = span * 0.03
-    colour = [palette.OTHER_FACTORS if o else palette.REFUSAL if s > 0 else palette.ACCEPTANCE
-              for s, o in zip(shap, is_other)]
-    data = {
-        "factor": factors,
-        "shap": shap,
-        "left": [min(s, 0.0) for s in shap],
-        "right": [max(s, 0.0) for s in shap],
-        "colour": colour,
-        "hatch": [palette.REFUSAL_HATCH if s > 0 else " " for s in shap],
-        "value_text": [fmt_signed(s, lang) for s in shap],
-        "text_x": [s + pad if s >= 0 else s - pad for s in shap],
-        "text_align": ["left" if s >= 0 else "right" for s in shap],
-        "direction": [t("toward_refusal" if s > 0 else "toward_acceptance", lang) for s in shap],
-    }
-    main = [c for c in contribs]
-    n_refusal = sum(c.shap > 0 for c in main)
-    if main:
-        top = main[0]
-        sentence = t("contrib_summary", lang, client_id=client_id, n=len(main), n_refusal=n_refusal,
-                     n_accept=len(main) - n_refusal, top_label=top.label, top_value=top.display_value,
-                     top_direction=t("toward_refusal" if top.shap > 0 else "toward_acceptance", lang))
-    else:
-        sentence = t("contrib_summary_empty", lang)
-    rows = [(str(i + 1), protected_label(c), c.display_value, fmt_signed(c.shap, lang),
-             t("toward_refusal" if c.shap > 0 else "toward_acceptance", lang))
-            for i, c in enumerate(main)]
-    if len(factors) > len(main):
-        rows.append(("", labels[-1], "", fmt_signed(shap[-1], lang), data["direction"][-1]))
-    table = html_table(
-        t("contrib_table_caption", lang, client_id=client_id),
-        [t("col_rank", lang), t("col_feature", lang), t("col_client_value", lang),
-         t("col_contribution", lang), t("col_direction", lang)],
-        rows)
-    limit = span * 1.6
-    header = {"x": [-pad, pad], "y": [HEADER_FACTOR, HEADER_FACTOR],
-              "text": [two_lines(t("toward_acceptance_arrow", lang)), two_lines(t("toward_refusal_arrow", lang))],
-              "align": ["right", "left"]}
-    return {
-        "data": data,
-        "header": header,
-        "factors": list(reversed(factors)),  # largest at the top
-        "x_range": (-limit, limit),
-        "summary": sentence,
-        "table_html": table,
-    }
-
-
 def global_view(expl: Explanation, top: int, lang: str) -> dict[str, Any]:
-    """Global importance (mean |SHAP|) of the top features, each with its local rank for the client."""
+    """Global importance (mean size of a contribution, in score points) of the top features, each with
+    its local rank for the client."""
     local_rank = {c.feature: i + 1 for i, c in enumerate(expl.contributions)}
     items = sorted(expl.global_importance, key=lambda g: g.rank)[:top]
     client_id = expl.score.client_id
     none = t("not_in_top", lang)
     local = [str(local_rank[g.feature]) if g.feature in local_rank else none for g in items]
-    values = [float(g.mean_abs_shap) for g in items]
+    values = [float(g.mean_abs_points) for g in items]
     span = max(values, default=1.0) or 1.0
     data = {
-        "factor": _unique([g.label for g in items]),
+        "factor": unique_factors([g.label for g in items]),
         "value": values,
         "global_rank": [g.rank for g in items],
         "local_rank": local,
@@ -274,7 +208,7 @@ def global_view(expl: Explanation, top: int, lang: str) -> dict[str, Any]:
         t("global_table_caption", lang, client_id=client_id),
         [t("col_feature", lang), t("col_global_rank", lang), t("col_local_rank", lang),
          t("col_importance", lang)],
-        [(g.label, str(g.rank), lr, fmt_number(g.mean_abs_shap, lang, 3)) for g, lr in zip(items, local)])
+        [(g.label, str(g.rank), lr, fmt_number(g.mean_abs_points, lang, 1)) for g, lr in zip(items, local)])
     return {
         "data": data,
         "factors": list(reversed(data["factor"])),

@@ -30,22 +30,24 @@ from scoring.service.protocol import (
     WhatIf,
     WhatIfForm,
 )
+from scoring.service.reasons import explain as explain_concepts
 
+#: Catalogue feature columns (so that concepts and reasons come from the real rules), with labels.
 FEATURES = [
     ("EXT_SOURCE_2", "Score externe 2", "External score 2"),
     ("AGE_YEARS", "Âge", "Age"),
     ("AMT_CREDIT", "Montant du crédit", "Credit amount"),
     ("AMT_ANNUITY", "Annuité", "Annuity"),
-    ("DAYS_EMPLOYED", "Ancienneté dans l'emploi", "Time in employment"),
+    ("EMPLOYMENT_YEARS", "Ancienneté dans l'emploi", "Time in employment"),
     ("CNT_CHILDREN", "Nombre d'enfants", "Number of children"),
-    ("BUREAU_DEBT", "Dette auprès d'autres organismes", "Debt with other lenders"),
-    ("LATE_PAYMENTS", "Retards de paiement", "Late payments"),
-    ("INCOME", "Revenu annuel", "Annual income"),
-    ("OWN_CAR", "Possède une voiture", "Owns a car"),
-    ("REGION_RATING", "Note de la région", "Region rating"),
-    ("PREV_REFUSED", "Demandes refusées", "Refused applications"),
-    ("CREDIT_TERM", "Durée du crédit", "Credit term"),
-    ("GOODS_PRICE", "Prix du bien", "Goods price"),
+    ("BUREAU_DEBT_SUM", "Dette auprès d'autres organismes", "Debt with other lenders"),
+    ("INST_LATE_DAYS_MAX", "Retards de paiement", "Late payments"),
+    ("AMT_INCOME_TOTAL", "Revenu annuel", "Annual income"),
+    ("OWN_CAR_AGE", "Âge de la voiture", "Age of the car"),
+    ("REGION_RATING_CLIENT", "Note de la région", "Region rating"),
+    ("PREV_REFUSED_COUNT", "Demandes refusées", "Refused applications"),
+    ("PREV_TERM_MEAN", "Durée du crédit", "Credit term"),
+    ("AMT_GOODS_PRICE", "Prix du bien", "Goods price"),
 ]
 
 
@@ -130,8 +132,12 @@ class FakeClient(queries.PopulationAnswers):
         glob = sorted(
             (GlobalImportance(f, FEATURES[[x[0] for x in FEATURES].index(f)][1 + k], v, r)
              for f, (r, v) in self.global_rank.items()), key=lambda g: g.rank)
+        names = [f[0] for f in FEATURES]
+        values = {name: int(v) for name, v in zip(names, self.values[i], strict=True)}
+        concepts, reasons, withheld = explain_concepts(names, shap, values, lang, score.refused)
         return Explanation(score=score, base_value=self.base, contributions=contributions,
-                           other_factors=float(shap[rest].sum()), global_importance=glob)
+                           other_factors=float(shap[rest].sum()), global_importance=glob,
+                           concepts=concepts, principal_reasons=reasons, protected_withheld=withheld)
 
     def what_if(self, client_id: int, overrides: dict[str, Any], top: int = 10, lang: str = "fr") -> WhatIf:
         before = self.explanation(client_id, top, lang)

@@ -20,12 +20,18 @@ from bokeh.document import Document
 from bokeh.events import ButtonClick
 from bokeh.models import Div
 
-from bokeh_app import gauge, i18n, layout, panel_model, store, views
+from bokeh_app import gauge, i18n, layout, panel_model, store, views, views_reasons
 from bokeh_app.session import build_document, open_session, url_arguments
 from bokeh_app.store import ClientIndex
 from scoring.errors import ArtefactMissing
-from scoring.model.decision import RISK_LEVEL_KEYS, risk_band_edges
+from scoring.model.decision import (
+    RISK_LEVEL_KEYS,
+    is_refused,
+    risk_band_edges,
+    risk_level,
+)
 from scoring.paths import REPO_ROOT, Paths
+from scoring.service.protocol import Score
 from tests._fake_client import FakeClient
 from tests.browser_support import free_port, start_server, stop_server
 
@@ -56,7 +62,7 @@ def _texts(dash: layout.Dashboard) -> str:
     model = _model(dash)
     parts = [m.text for m in dash.doc.select({"type": Div})]
     parts += [dash.client_input.title, dash.client_input.placeholder, dash.open_button.label,
-              dash.size_select.title, dash.top_select.title, dash.doc.title]
+              dash.size_select.title, dash.doc.title]
     parts += [s.button.label for s in dash.sections]
     for fig in (dash.contrib_fig, model.global_fig):
         parts += [fig.xaxis[0].axis_label or "", " ".join(fig.y_range.factors)]
@@ -110,24 +116,36 @@ def test_number_formats_follow_the_language():
     assert i18n.fmt_number(-0.6, "fr") == "−1"
 
 
+def _score(probability: float, threshold: float) -> Score:
+    return Score(7, probability, threshold, is_refused(probability, threshold),
+                 risk_level(probability, threshold), "v")
+
+
 def test_distance_to_the_threshold_never_contradicts_the_decision():
-    # 0.04 points below: an accepted client is never "exactly at the threshold"
-    below = views.distance_text(0.0996, 0.0999, "fr")
-    assert below == "moins de 0,1 point en dessous du seuil"
-    assert views.distance_text(0.1001, 0.1, "en") == "less than 0.1 point above the threshold"
-    assert views.distance_text(0.1, 0.1, "fr") == "exactement au seuil"
-    assert views.distance_text(0.2, 0.1, "fr") == "10,0 points de pourcentage au-dessus du seuil"
+    """In score points, higher is safer: granted above the threshold, refused at or below it."""
+    assert i18n.fmt_score(551.4, "fr") == "551 points" and i18n.fmt_score(1.2, "fr") == "1 point"
+    assert i18n.fmt_score(-28.4, "en", signed=True) == "−28 points" and i18n.fmt_score(0.04, "fr", True) == "0,0 point"
+    assert i18n.fmt_score(-0.26, "fr", signed=True) == "−0,3 point" and i18n.fmt_score(4.5, "en", True) == "+4.5 points"
+    # a granted client a fraction of a point above is never "at the threshold"
+    assert views.distance_text(_score(0.0999, 0.1), "fr") == "moins d'un point au-dessus du seuil"
+    assert views.distance_text(_score(0.1, 0.1), "fr") == "au seuil (un score au seuil est refusé)"
+    far = _score(0.2, 0.1)
+    gap = round(far.threshold_points - far.points)
+    assert gap == round(20 * math.log2(9 / 4)) == 23  # odds 9:1 -> 4:1; 20 points halve the odds
+    assert views.distance_text(far, "en") == "23 points below the threshold"
+    assert views.distance_text(_score(0.05, 0.1), "fr") == "22 points au-dessus du seuil"  # 19:1 vs 9:1
 
 
 # --------------------------------------------------------------------------- gauge geometry
 
 @pytest.mark.parametrize("threshold", [0.05, 0.0863, 0.3, 0.6])
 def test_gauge_angles_are_monotone_and_put_the_threshold_at_the_fourth_edge(threshold):
+    """Points grow to the right: 100 % (fewest points) at the left end, 0 % at the right end."""
     ps = np.linspace(0, 1, 201)
     angles = [gauge.probability_to_angle(p, threshold) for p in ps]
-    assert angles[0] == pytest.approx(math.pi) and angles[-1] == pytest.approx(0.0)
-    assert all(a >= b - 1e-12 for a, b in zip(angles, angles[1:]))
-    assert gauge.probability_to_angle(threshold, threshold) == pytest.approx(math.pi * 3 / 7)
+    assert angles[0] == pytest.approx(0.0) and angles[-1] == pytest.approx(math.pi)
+    assert all(a <= b + 1e-12 for a, b in zip(angles, angles[1:]))
+    assert gauge.probability_to_angle(threshold, threshold) == pytest.approx(math.pi * 4 / 7)
     # the needle lies inside the band of the client's risk level
     bands = gauge.band_data(threshold, ["x"] * 7)
     edges = risk_band_edges(threshold)
@@ -141,7 +159,7 @@ def test_gauge_angles_are_monotone_and_put_the_threshold_at_the_fourth_edge(thre
 # --------------------------------------------------------------------------- client switch
 
 def test_opening_clients_updates_every_panel(fake):
-    doc, dash = _doc(fake, top=10)
+    doc, dash = _doc(fake)
     assert dash.client_id is None and dash.needle_source.data["x1"] == []
     first, second = fake.ids[0], fake.ids[1]
     dash.client_input.value = str(first)
@@ -159,33 +177,47 @@ def test_opening_clients_updates_every_panel(fake):
     assert f"{icon}</span> {decision}</p>" in dash.decision.text
     assert decision in FR_DECISIONS
     assert i18n.risk_label(expl.score.risk_level, "fr") in dash.decision.text
-    points = i18n.fmt_number(abs(round((p - fake.threshold) * 100, 1)), "fr", 1)
-    assert points in dash.decision.text
-    # needle at the client's probability
+    # the score, the threshold and the distance in points, the probability as a fact
+    score = expl.score
+    assert i18n.fmt_score(score.points, "fr") in dash.decision.text
+    assert i18n.fmt_score(score.threshold_points, "fr") in dash.decision.text
+    assert views.distance_text(score, "fr") in html.unescape(dash.decision.text)
+    assert i18n.fmt_percent(p, "fr") in dash.decision.text
+    # needle at the client's probability, its score in the centre
     angle = gauge.probability_to_angle(p, fake.threshold)
     assert dash.needle_source.data["x1"][0] == pytest.approx(gauge.NEEDLE_RADIUS * math.cos(angle))
-    assert dash.centre_source.data["text"] == [i18n.fmt_percent(p, "fr")]
-    # contributions: top 10 + "other factors", labelled with the client's value
+    assert dash.centre_source.data["text"] == [i18n.fmt_score(score.points, "fr")]
+    # one bar per concept, in points, adding up with the starting score to the client's score
     data = dash.contrib_source.data
-    assert len(data["factor"]) == 11 and data["factor"] != first_factors
-    for c, factor, shap in zip(expl.contributions, data["factor"], data["shap"]):
-        assert factor == f"{views.protected_label(c)} : {c.display_value}" and shap == pytest.approx(c.shap)
-    assert data["factor"][-1].startswith("Autres facteurs")
-    assert data["shap"][-1] == pytest.approx(expl.other_factors)
+    assert len(data["factor"]) == len(expl.concepts) == 13 and data["factor"] != first_factors
+    for k, factor, pts in zip(expl.concepts, data["factor"], data["points"]):
+        assert factor == views_reasons.concept_label(k) and pts == pytest.approx(k.points)
+        assert factor.endswith(views_reasons.PROTECTED_MARK) == k.protected
+    assert expl.base_points + sum(data["points"]) == pytest.approx(score.points)
+    assert not any("Autres facteurs" in f for f in data["factor"])
     # direction by position, sign, hatch and words, not colour only
-    for shap, left, right, hatch, text, direction in zip(
-            data["shap"], data["left"], data["right"], data["hatch"], data["value_text"], data["direction"]):
-        if shap > 0:
-            assert left == 0 and right == shap and hatch != " " and text.startswith("+")
+    for pts, left, right, hatch, text, direction in zip(
+            data["points"], data["left"], data["right"], data["hatch"], data["value_text"], data["direction"]):
+        if pts < 0:
+            assert right == 0 and left == pts and hatch != " " and text.startswith("−") and "point" not in text
             assert direction == "pousse vers le refus"
-        else:
-            assert right == 0 and left == shap and hatch == " " and text.startswith("−")
+        elif pts > 0:
+            assert left == 0 and right == pts and hatch == " " and text.startswith("+")
             assert direction == "pousse vers l'accord"
     # largest on top, under a header row naming both sides at zero
-    assert dash.contrib_fig.y_range.factors == list(reversed(data["factor"])) + [views.HEADER_FACTOR]
+    assert dash.contrib_fig.y_range.factors == list(reversed(data["factor"])) + [views_reasons.HEADER_FACTOR]
     header = dash.contrib_header_source.data
-    assert [h.replace("\n", " ") for h in header["text"]] == ["← pousse vers l'accord", "pousse vers le refus →"]
+    assert [h.replace("\n", " ") for h in header["text"]] == [
+        "← vers le refus", "vers l'accord →"]
     assert header["x"][0] < 0 < header["x"][1] and header["align"] == ["right", "left"]
+    # the principal reasons in words, and every concept openable to its features
+    reasons = plain(dash.reasons_div.text)
+    assert ("Principaux motifs du refus" if score.refused else "Principaux atouts du dossier") in reasons
+    assert expl.principal_reasons and all(r.sentence in reasons for r in expl.principal_reasons)
+    assert dash.concept_details.text.count("<details") == 13
+    for k in expl.concepts:
+        for f in k.features:
+            assert views.esc(f.display_value) in dash.concept_details.text
     # global importance with local rank next to global rank
     g = _model(dash).global_source.data
     local = {c.feature: i + 1 for i, c in enumerate(expl.contributions)}
@@ -209,20 +241,33 @@ def test_every_chart_has_a_text_alternative(fake):
     # the gauge's table lists the seven levels and marks the client's
     assert dash.gauge_alt.text.count("<tr>") == 1 + 7
     assert dash.gauge_alt.text.count("← client") == 1
-    # the contribution table has one row per bar
-    assert dash.contrib_alt.text.count("<tr>") == 1 + len(dash.contrib_source.data["factor"])
+    # the concept table has one row per bar, then the starting score and the client's score
+    assert dash.contrib_alt.text.count("<tr>") == 1 + len(dash.contrib_source.data["factor"]) + 2
 
 
-def test_top_n_control_changes_the_number_of_bars(fake):
-    _, dash = _doc(fake, client_id=fake.ids[5])
-    assert len(dash.contrib_source.data["factor"]) == layout.DEFAULT_TOP + 1
-    dash.top_select.value = "3"
-    assert len(dash.contrib_source.data["factor"]) == 4
-    assert dash.contrib_source.data["factor"][-1] == "Autres facteurs (11)"  # 14 features - 3
-    # the model's overall view keeps its own length, whatever the number of reasons
+def test_reasons_come_first_and_protected_ones_are_never_said(fake):
+    """The reasons sentences open the "why" panel; a protected concept ranking high is skipped and
+    the page says the full explanation is available on request."""
+    _, dash = _doc(fake)
+    withheld = refused = None
+    for cid in fake.ids:
+        expl = fake.explanation(cid)
+        if expl.protected_withheld and withheld is None:
+            withheld = cid
+        if expl.score.refused and refused is None:
+            refused = cid
+    assert withheld is not None and refused is not None
+    dash.client_input.value = str(withheld)
+    expl = fake.explanation(withheld)
+    assert "l'explication complète du modèle est disponible sur demande" in plain(dash.reasons_div.text)
+    protected = {k.concept for k in expl.concepts if k.protected}
+    assert not protected & {r.concept for r in expl.principal_reasons}
+    assert dash.roots["contributions"].children.index(dash.reasons_div) == 1  # right under the heading
+    dash.client_input.value = str(refused)
+    items = re.findall(r"<li>(.*?)</li>", dash.reasons_div.text)
+    assert 1 <= len(items) <= 4 and "Principaux motifs du refus" in dash.reasons_div.text
+    # the model's overall view keeps its own length
     assert len(_model(dash).global_source.data["factor"]) == panel_model.GLOBAL_TOP
-    expl = fake.explanation(fake.ids[5], top=3)
-    assert dash.contrib_source.data["shap"][-1] == pytest.approx(expl.other_factors)
 
 
 # --------------------------------------------------------------------------- bad input
@@ -312,8 +357,9 @@ def test_client_index_lookup_and_prefixes():
 # --------------------------------------------------------------------------- URL and missing artefacts
 
 def test_url_arguments_are_parsed_and_bad_values_dropped():
-    assert url_arguments({"client": [b"100002"], "lang": [b"en"], "top": [b"5"], "text": [b"150"]}) == {
-        "client_id": "100002", "lang": "en", "top": 5, "text_scale": 150}
+    assert url_arguments({"client": [b"100002"], "lang": [b"en"], "text": [b"150"]}) == {
+        "client_id": "100002", "lang": "en", "text_scale": 150}
+    # an old bookmark's ?top= (the number of feature bars, gone with the concepts) is ignored
     assert url_arguments({"lang": [b"de"], "top": [b"7"], "text": [b"x"]}) == {}
 
 
@@ -383,11 +429,12 @@ def test_text_size_control_scales_plot_text_and_heights(fake):
     size = lambda: rem_value(dash.contrib_text.glyph.text_font_size)  # noqa: E731
     base_font, base_height = size(), dash.contrib_fig.height
     base_axis = rem_value(dash.contrib_fig.yaxis[0].major_label_text_font_size)
+    model = _model(dash)
+    base_model_height = model.global_fig.height
     dash.size_select.value = "200"
     assert size() == pytest.approx(2 * base_font)
     assert rem_value(dash.contrib_fig.yaxis[0].major_label_text_font_size) == pytest.approx(2 * base_axis)
-    model = _model(dash)
-    assert dash.contrib_fig.height > 1.8 * base_height and model.global_fig.height > 1.8 * base_height * 0.9
+    assert dash.contrib_fig.height > 1.8 * base_height and model.global_fig.height > 1.8 * base_model_height
     assert rem_value(model.global_text.glyph.text_font_size) == pytest.approx(2 * 13 / 16)
     # the gauge's own labels reach 200 % too, and the gauge widens to hold them
     assert rem_value(dash.gauge_labels.glyph.text_font_size) == pytest.approx(2 * 12 / 16)
@@ -473,15 +520,14 @@ def test_two_sessions_are_isolated(fake):
     doc_b, b = _doc(fake, index=index, client_id=fake.ids[0])
     assert not (_ids(doc_a) & _ids(doc_b))  # no Bokeh model is shared
     snapshot = (dict(b.contrib_source.data), dict(_model(b).global_source.data), b.decision.text, doc_b.title,
-                b.contrib_text.glyph.text_font_size, b.lang, b.top)
+                b.contrib_text.glyph.text_font_size, b.lang, b.reasons_div.text)
     a.client_input.value = str(fake.ids[9])
     a.lang_select.value = "en"
     a.size_select.value = "150"
-    a.top_select.value = "3"
     a.toggle_section("model")
     assert a.client_id == fake.ids[9]
     assert (dict(b.contrib_source.data), dict(_model(b).global_source.data), b.decision.text, doc_b.title,
-            b.contrib_text.glyph.text_font_size, b.lang, b.top) == snapshot
+            b.contrib_text.glyph.text_font_size, b.lang, b.reasons_div.text) == snapshot
     # the shared index is unchanged and cannot be written
     assert np.array_equal(index.ids, ids_before) and np.array_equal(index.text, text_before)
     assert not index.ids.flags.writeable and not index.text.flags.writeable
@@ -529,21 +575,21 @@ def test_real_run_through_the_inprocess_client(small_run: Paths):
 
     client = InProcessClient(small_run)
     ids = client.client_ids()
-    doc, dash = _doc(client, client_id=ids[0], top=10)
+    doc, dash = _doc(client, client_id=ids[0])
     score = client.score(ids[0])
     expl = client.explanation(ids[0], top=10, lang="fr")
     words = "Crédit refusé" if score.probability >= score.threshold else "Crédit accordé"
     assert words in dash.decision.text and f"Score client {ids[0]}" in doc.title
-    assert dash.contrib_source.data["shap"][:10] == pytest.approx([c.shap for c in expl.contributions])
-    total = sum(dash.contrib_source.data["shap"])
-    assert total == pytest.approx(sum(c.shap for c in expl.contributions) + expl.other_factors)
+    assert dash.contrib_source.data["points"] == pytest.approx([k.points for k in expl.concepts])
+    total = expl.base_points + sum(dash.contrib_source.data["points"])
+    assert total == pytest.approx(score.points, abs=1e-6)  # every concept: nothing left over
     facts = client.profile(ids[0], lang="fr")["facts"]
     assert all(views.esc(f["label"]) in dash.profile_div.text for f in facts)
     # English labels come from the catalogue through the client
     dash.lang_select.value = "en"
     expl_en = client.explanation(ids[0], top=10, lang="en")
-    assert dash.contrib_source.data["factor"][0] == f"{expl_en.contributions[0].label}: " \
-                                                    f"{expl_en.contributions[0].display_value}"
+    assert dash.contrib_source.data["factor"][0] == views_reasons.concept_label(expl_en.concepts[0])
+    assert all(r.sentence in html.unescape(dash.reasons_div.text) for r in expl_en.principal_reasons)
     # switching through several real clients keeps the panels consistent
     for cid in ids[1:6]:
         dash.client_input.value = str(cid)
@@ -625,24 +671,21 @@ def test_served_page_without_artefacts_says_which_command_builds_them(run_paths:
 
 
 def test_protected_attributes_are_marked_in_the_explanation(small_run):
-    """Age or gender may weigh in the score, but the advisor sees they are never a reason."""
-    from bokeh_app import views
+    """Age, gender or family may weigh in the score: their concepts are marked, drawn apart and never
+    given as a reason, and the page says when one was left out."""
+    from bokeh_app import palette
     from scoring.service.inprocess import InProcessClient
-    from scoring.text import catalogue
 
     client = InProcessClient(small_run)
     try:
-        for cid in client.client_ids()[:50]:
-            expl = client.explanation(cid, top=20)
-            protected = [c for c in expl.contributions if catalogue.CATALOGUE[c.feature].protected]
-            if protected:
-                break
-        else:
-            pytest.skip("no protected feature among the top factors of the first clients")
-        view = views.contributions_view(expl, len(client.store.feature_names), "fr")
-        marked = [f for f in view["data"]["factor"] if views.PROTECTED_MARK in f]
-        assert len(marked) == len(protected)
-        assert all(views.PROTECTED_MARK not in f for f in view["data"]["factor"]
-                   if not any(f.startswith(c.label + " ") for c in protected))
+        expl = next(e for e in (client.explanation(cid, top=1) for cid in client.client_ids()[:300])
+                    if e.protected_withheld)
+        view = views_reasons.concepts_view(expl, "fr")
+        for k, factor, colour in zip(expl.concepts, view["data"]["factor"], view["data"]["colour"]):
+            assert (views_reasons.PROTECTED_MARK in factor) == k.protected
+            assert (colour == palette.OTHER_FACTORS) == k.protected
+        reasons = views_reasons.reasons_html(expl, "fr")
+        assert "disponible sur demande" in reasons
+        assert not any(k.label in reasons for k in expl.concepts if k.protected)
     finally:
         client.close()

@@ -11,7 +11,6 @@ import re
 
 import pytest
 
-from bokeh_app import layout
 from scoring.paths import REPO_ROOT, Paths
 from tests.browser_support import CHROMIUM, page_in, serious_axe_violations
 
@@ -76,7 +75,7 @@ def test_page_opens_a_client_and_switches_language(page, server, known_clients):
     assert decision_p.inner_text().split() == [icon, *decision.split()]
     gauge = page.locator("[role=img]").first
     label = gauge.get_attribute("aria-label")
-    assert label.startswith(f"Jauge : la probabilité de défaut du client {cid}")
+    assert label.startswith(f"Jauge : le score du client {cid} est de {round(score.points)} points")
     probability = f"{score.probability * 100:.1f}".replace(".", ",")
     assert probability in label
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -152,7 +151,7 @@ def test_every_control_is_reachable_by_keyboard_with_a_visible_focus(page, serve
         focused = page.evaluate(FOCUSED_JS)
         seen.append(focused["tag"])
         assert focused["style"] == "solid" and focused["width"] >= 2, focused
-    assert seen[:6] == ["A", "INPUT", "BUTTON", "SELECT", "SELECT", "SELECT"]
+    assert seen[:5] == ["A", "INPUT", "BUTTON", "SELECT", "SELECT"]
     assert "SUMMARY" in seen  # the "Voir les données" tables open from the keyboard
     # the language selector works from the keyboard alone
     page.get_by_label("Langue").focus()
@@ -176,25 +175,45 @@ ACTIVE_JS = """() => { let e = document.activeElement;
   return {tag: e.tagName, id: e.id, label: e.labels && e.labels[0] ? e.labels[0].innerText : null}; }"""
 
 
-def test_first_screen_holds_the_decision_and_its_first_reason(browser, server, known_clients):
+def test_first_screen_holds_the_decision_and_its_reasons(browser, server, known_clients):
+    """At 1366x768, without scrolling: the decision and the principal reasons as sentences."""
     client, ids = known_clients
+    refused = next(i for i in ids if client.score(i).refused)
     context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="fr-FR")
     page = context.new_page()
     try:
-        page.goto(f"{server}?client={ids[5]}")
+        page.goto(f"{server}?client={refused}")
         decision = page.locator("p.decision")
         decision.wait_for(timeout=20_000)
         box = decision.bounding_box()
         assert box["y"] >= 0 and box["y"] + box["height"] <= 768
-        # the reasons chart: its header row and first bar (the first reason) are on screen
-        chart = page.locator('[role=img][aria-label^="Graphique : pour le client"]')
-        chart.wait_for(timeout=20_000)
-        top = chart.bounding_box()["y"]
-        first_reason_bottom = top + layout.BAR_EXTRA_PX / 2 + 2 * layout.BAR_ROW_PX
-        assert first_reason_bottom <= 768, (top, first_reason_bottom)
+        reasons = page.locator("ol.reasons > li")
+        reasons.first.wait_for(timeout=20_000)
+        expected = client.explanation(refused, top=1, lang="fr").principal_reasons
+        assert reasons.count() == len(expected) and 1 <= len(expected) <= 4
+        assert [r.sentence for r in expected][0] in reasons.first.inner_text()
+        first = reasons.first.bounding_box()
+        assert first["y"] >= 0 and first["y"] + first["height"] <= 768, first
+        assert page.get_by_text("Principaux motifs du refus").is_visible()
         page.screenshot(path=str(ARTIFACTS / "first_screen_1366x768.png"))
     finally:
         context.close()
+
+
+def test_a_concept_opens_from_the_keyboard(page, server, known_clients):
+    """Each concept of the chart opens (Enter on its summary) to its features and the client's values."""
+    client, ids = known_clients
+    open_client(page, server, ids[2])
+    expl = client.explanation(ids[2], top=1, lang="fr")
+    concept = next(k for k in expl.concepts if k.features)
+    summary = page.locator("details.concept > summary").filter(has_text=concept.label).first
+    summary.focus()
+    page.keyboard.press("Enter")
+    table = page.locator("details.concept[open] table")
+    table.first.wait_for(timeout=20_000)
+    assert concept.features[0].label in table.first.inner_text()
+    assert concept.features[0].display_value.replace("\u202f", " ") in table.first.inner_text().replace(
+        "\u202f", " ")
 
 
 def test_a_section_not_opened_sent_nothing(page, server, known_clients):
