@@ -39,6 +39,7 @@ from bokeh.plotting import figure
 
 from bokeh_app import panels_common as pc
 from bokeh_app.i18n import check_lang, fmt_percent, fmt_score, t
+from bokeh_app.panel_recourse import RecourseView
 from bokeh_app.panels_whatif_fields import (  # noqa: F401 - re-exported for the panel's users
     EMPTY,
     ERROR_CSS,
@@ -146,9 +147,10 @@ class WhatIfPanel:
         self.bars = fig
         self.contrib_data: dict[str, list] = {}
         self.contrib_table = Div(stylesheets=self.sheets, sizing_mode="stretch_width")
+        self.recourse = RecourseView(client, self.lang, self.sheets, self.apply_changes)
         self.layout = column(
-            self.title, self.help, *rows,
-            row(self.recompute_button, self.reset_button), self.status,
+            self.title, self.help, self.recourse.layout, *rows,
+            row(self.recompute_button, self.reset_button), self.status, self.recourse.warnings,
             row(self.before_div, self.after_div, sizing_mode="stretch_width"),
             self.bars, self.contrib_table, sizing_mode="stretch_width",
         )
@@ -189,10 +191,12 @@ class WhatIfPanel:
         defaults = {f.name: f.default for f in form.fields}
         self.original = {spec.name: defaults.get(spec.name) for spec in self.specs}
         self.reset()
+        self.recourse.set_client(self.client_id)
 
     def set_language(self, lang: str) -> None:
         """Every text in the new language: labels, hints, messages, results and the status line."""
         self.lang = check_lang(lang)
+        self.recourse.set_language(self.lang)
         if self.computed is not None:  # the typed numbers change decimal mark, not value
             self.computed = {k: _retype(v, self.lang) for k, v in self.computed.items()}
         self._apply_texts()
@@ -209,6 +213,7 @@ class WhatIfPanel:
     def set_text_scale(self, scale: float) -> None:
         self.scale = pc.clamp_scale(scale)
         self.css.css = pc.widget_css(self.scale)
+        self.recourse.set_text_scale(self.scale)
         pc.scale_figure(self.bars, self.scale)
         pc.scale_texts([self.threshold_label], self.scale)
         self.bars.height = round(170 * self.scale)
@@ -223,6 +228,7 @@ class WhatIfPanel:
             self.inputs[spec.name].value = text_of(self.original.get(spec.name), self.lang)
         self._show_errors({})
         self.result = None
+        self.recourse.show_warnings([])
         self.computed = {}  # the form shows what "Avant" scored: Enter has nothing to compute
         self._say(lambda: t("whatif.pending", self.lang))
         self._show_before_only()
@@ -262,6 +268,7 @@ class WhatIfPanel:
         changed = {k: check.raw[k] for k, v in check.display.items() if not _same(v, self.original.get(k))}
         if not changed:
             self.result = None
+            self.recourse.show_warnings([])
             self._show_before_only()
             self.computed = self.edited_texts()
             self._say(lambda: t("whatif.no_change", self.lang))
@@ -279,6 +286,22 @@ class WhatIfPanel:
         self.result = result
         self.computed = self.edited_texts()
         self._show_result(result)
+
+    def apply_changes(self, raw: dict[str, Any]) -> None:
+        """Apply a recourse option: the client's values with `raw` (raw units) in the form, then
+        recompute, so that "Avant" and "Après" show what the option does."""
+        if self.client_id is None:
+            return
+        try:
+            shown = self.client.check_overrides(raw, self.lang, "raw").display
+        except Exception as exc:  # noqa: BLE001 - service down: the advisor sees why
+            self._say(lambda m=str(exc): t("whatif.error", self.lang, message=m), alert=True)
+            return
+        self.reset()
+        for name, value in shown.items():
+            if name in self.inputs:
+                self.inputs[name].value = text_of(value, self.lang)
+        self.recompute()
 
     # -- internals
     def _make_on_field(self, spec: FieldSpec):
@@ -386,6 +409,7 @@ class WhatIfPanel:
                                                 (after_h, result.after)])
         self._label_bars([(before_h, result.before), (after_h, result.after)])
         self._show_contributions(contribution_rows(result.before, result.after, lang))
+        self.recourse.show_warnings(result.warnings)
         self._say(lambda: self._done_text(result))
 
     def _done_text(self, result: Any) -> str:

@@ -25,6 +25,7 @@ from scoring.service.protocol import (
     Explanation,
     GlobalImportance,
     OverrideCheck,
+    Recourse,
     Score,
     UnknownClient,
     WhatIf,
@@ -142,6 +143,12 @@ class FakeClient(queries.PopulationAnswers):
     def what_if(self, client_id: int, overrides: dict[str, Any], top: int = 10, lang: str = "fr") -> WhatIf:
         before = self.explanation(client_id, top, lang)
         return WhatIf(before=before, after=before, overrides=dict(overrides))
+
+    def recourse(self, client_id: int, lang: str = "fr") -> Recourse:
+        """No option and no headroom: this fake knows no raw record to change."""
+        s = self.score(client_id)
+        return Recourse(int(client_id), s.probability, s.threshold, s.refused, s.threshold - s.probability,
+                        [], None, "refusé" if s.refused else "accordé")
 
     # population sections ---------------------------------------------------------------------
     def _population(self) -> Population:

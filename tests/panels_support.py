@@ -26,6 +26,8 @@ from scoring.service.protocol import (
     Explanation,
     InvalidOverride,
     OverrideCheck,
+    Recourse,
+    RecourseOption,
     Score,
     UnknownClient,
     WhatIf,
@@ -144,6 +146,25 @@ class FakeClient(queries.PopulationAnswers):
         before = self._explain(row, client_id, top)
         after = self._explain(row | overrides, client_id, top)
         return WhatIf(before, after, dict(overrides))
+
+    def recourse(self, client_id: int, lang: str = "fr") -> Recourse:
+        """A refused client's one option: the largest credit (100 € steps) the fake model grants."""
+        row = self._row(client_id)
+        score = self._explain(row, client_id, 1).score
+        if not score.refused:
+            return Recourse(client_id, score.probability, THRESHOLD, False, THRESHOLD - score.probability, [], None,
+                            "accordé" if lang == "fr" else "granted")
+        ext = row["EXT_SOURCE_2"]
+        ext = 0.5 if ext is None or math.isnan(ext) else ext
+        limit = float(row["AMT_INCOME_TOTAL"]) * math.exp(
+            (math.log(THRESHOLD / (1 - THRESHOLD)) + 1.8 + 2.0 * (ext - 0.5)) / 0.5)
+        credit = math.floor((limit - 1.0) / 100.0) * 100.0
+        after = self._explain(row | {"AMT_CREDIT": credit}, client_id, 1).score.probability
+        option = RecourseOption("amount_same_duration", {"AMT_CREDIT": credit}, after, False,
+                                "Emprunter moins" if lang == "fr" else "Borrow less",
+                                f"AMT_CREDIT {row['AMT_CREDIT']} → {credit}")
+        return Recourse(client_id, score.probability, THRESHOLD, True, THRESHOLD - score.probability,
+                        [option] if credit > 0 else [], None, "refusé" if lang == "fr" else "refused")
 
     # the what-if form, as the in-process client builds it (population calls: PopulationAnswers)
     def what_if_form(self, client_id: int | None = None) -> WhatIfForm:
