@@ -113,6 +113,25 @@ def _add_log(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler="scoring.service.prediction_log:cli_log")
 
 
+def _add_users(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("users", help="dashboard sign-in: add, remove or list users (Argon2 password hashes)")
+    p.add_argument("action", choices=["add", "remove", "list"])
+    p.add_argument("name", nargs="?", help="user name (add, remove)")
+    p.add_argument("--password-stdin", action="store_true",
+                   help="read the password from the first line of standard input instead of asking twice")
+    p.add_argument("--replace", action="store_true", help="add: set a new password for an existing user")
+    p.set_defaults(handler="scoring.security.cli:cli_users")
+
+
+def _add_tokens(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("tokens", help="API bearer tokens: add (printed once), remove or list")
+    p.add_argument("action", choices=["add", "remove", "list"])
+    p.add_argument("name", nargs="?", help="token name, recorded as the API user (add, remove)")
+    p.add_argument("--delegate", action="store_true",
+                   help="add: the token may name the dashboard user it acts for (X-Scoring-User)")
+    p.set_defaults(handler="scoring.security.cli:cli_tokens")
+
+
 def _add_bench(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="measure speed and memory of one part")
     p.add_argument("target", choices=["generate", "features", "train", "cache", "dashboard", "dashboard-panels", "dashboard-browser", "api", "validate"])
@@ -146,7 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="main.py", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_add_generate, _add_validate, _add_features, _add_train, _add_models, _add_refresh,
-                _add_pipeline, _add_serve, _add_api, _add_log, _add_bench, _add_techwatch, _add_i18n):
+                _add_pipeline, _add_serve, _add_api, _add_log, _add_bench, _add_techwatch, _add_i18n,
+                _add_users, _add_tokens):
         add(sub)
     for p in sub.choices.values():
         _common(p)

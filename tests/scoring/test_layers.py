@@ -17,6 +17,8 @@ FORBIDDEN = {
     "explain": ("service", "api", "cli"),
     "service": ("api", "cli"),
     "api": ("cli",),
+    # users, tokens, limiter: ground level, used by the API, the CLI and the dashboard's sign-in
+    "security": ("data", "text", "features", "model", "explain", "monitoring", "service", "api", "cli"),
 }
 
 
