@@ -14,9 +14,10 @@ PIP_ONLY = {"playwright", "wordllama"}
 
 
 def _name_and_spec(requirement: str) -> tuple[str, str]:
-    match = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*(.*)$", requirement)
+    """Name and version spec; extras (`dask[distributed]`) are pip's, conda-forge packages bundle them."""
+    match = re.match(r"^\s*([A-Za-z0-9_.\-]+)(\[[^\]]*\])?\s*(.*)$", requirement)
     assert match, requirement
-    return match.group(1).lower(), match.group(2).replace(" ", "")
+    return match.group(1).lower(), match.group(3).replace(" ", "")
 
 
 def _pyproject_requirements() -> dict[str, str]:

@@ -75,7 +75,10 @@ def _add_models(sub: argparse._SubParsersAction) -> None:
 
 def _add_refresh(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("refresh-cache", help="recompute scores and SHAP values of every client (nightly job)")
-    p.add_argument("--chunk-size", type=int, default=20_000)
+    p.add_argument("--chunk-size", type=int, default=20_000, help="clients per partition (default: %(default)s)")
+    p.add_argument("--dask", metavar="SCHEDULER", default=None,
+                   help="compute the partitions on a Dask distributed cluster, e.g. tcp://host:8786 "
+                        "(default: locally)")
     p.set_defaults(handler="scoring.explain.shap_cache:cli_refresh_cache")
 
 

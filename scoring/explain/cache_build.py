@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -40,9 +41,9 @@ from scoring.explain.cache_layout import (
     read_pointer,
     record_dtype,
     refresh_lock,
-    sigmoid,
     snapshot_inputs,
 )
+from scoring.explain.partition import PartitionResult, compute_partition
 from scoring.model.scoring_model import ScoringModel
 from scoring.paths import Paths
 from scoring.progress import log, progress, step
@@ -73,11 +74,23 @@ def _new_build_id(version: str) -> str:
     return f"{safe}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%fZ')}"
 
 
-def _compute_chunk(model: ScoringModel, chunk: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """(probability, raw score, SHAP (n, k), base value) of one chunk, from one TreeSHAP pass."""
-    shap, base = model.shap_values(chunk)
-    raw = base + shap.sum(axis=1)
-    return sigmoid(raw), raw, shap, float(base[0])
+def _local_partitions(model: ScoringModel, features: pl.DataFrame,
+                      size: int) -> Iterator[tuple[int, PartitionResult]]:
+    """(row offset, result) of every partition of `size` rows, computed here, in order."""
+    starts = range(0, features.height, size)
+    for start in progress(starts, total=len(starts), desc="clients chunks"):
+        yield start, compute_partition(model, features.slice(start, size))
+
+
+def _partitions(model: ScoringModel, features: pl.DataFrame, size: int,
+                scheduler: str | None) -> Iterator[tuple[int, PartitionResult]]:
+    """Locally, or on the Dask cluster at `scheduler` (same function per partition, see cache_dask)."""
+    if scheduler is None:
+        return _local_partitions(model, features, size)
+    from scoring.explain.cache_dask import dask_partitions
+
+    total = -(-features.height // size)
+    return progress(dask_partitions(scheduler, model, features, size), total=total, desc="partitions on Dask")
 
 
 def _verify_build(build: Path, model: ScoringModel, features: pl.DataFrame, sample: int, seed: int) -> None:
@@ -121,8 +134,33 @@ def _verify_build(build: Path, model: ScoringModel, features: pl.DataFrame, samp
                     f"{float(rec['probability']):.9f} != model {p_expected:.9f}")
 
 
-def refresh_cache(paths: Paths, chunk_size: int = 20_000, *, verify_sample: int = 256) -> str:
+def _write_partitions(cache: diskcache.Cache, model: ScoringModel, features: pl.DataFrame, size: int,
+                      scheduler: str | None) -> tuple[np.ndarray, np.ndarray, float]:
+    """Store every partition's records as it arrives; return every client's probability (in the
+    table's order), the sum of |SHAP| per feature and the base value."""
+    all_proba = np.empty(features.height, dtype=PROBA_DTYPE)
+    abs_sums: dict[int, np.ndarray] = {}
+    base_value = float("nan")
+    with contextlib.closing(_partitions(model, features, size, scheduler)) as parts:
+        for start, part in parts:
+            ids = part.ids
+            abs_sums[start], base_value = part.abs_shap_sum, part.base_value
+            all_proba["id"][start : start + len(ids)] = ids
+            all_proba["probability"][start : start + len(ids)] = part.probability
+            write_chunk(cache, ids, encode_records(part.probability, part.raw, part.shap))
+    abs_sum = np.zeros(len(model.feature_names))
+    for start in sorted(abs_sums):  # in table order, whatever order the partitions came in
+        abs_sum += abs_sums[start]
+    return all_proba, abs_sum, base_value
+
+
+def refresh_cache(paths: Paths, chunk_size: int = 20_000, *, verify_sample: int = 256,
+                  scheduler: str | None = None) -> str:
     """Recompute every client's score and SHAP into a new build, verify it, then activate it.
+
+    Partitions of `chunk_size` clients are computed here, or on the Dask
+    cluster whose scheduler address is `scheduler` (`--dask`); either way this
+    process alone writes the build, and any failed partition fails it.
 
     The build is for the registry's current model (the newest registered) and
     holds a snapshot of the input files it was computed from; rewriting
@@ -147,17 +185,7 @@ def refresh_cache(paths: Paths, chunk_size: int = 20_000, *, verify_sample: int 
             n, k = features.height, len(model.feature_names)
             log.info("refresh-cache: model %s, %d clients x %d features -> %s", model.version, n, k, build_id)
             with step("SHAP values"), contextlib.closing(diskcache.Cache(str(tmp), **BUILD_SETTINGS)) as cache:
-                abs_sum, base_value = np.zeros(k), float("nan")
-                all_proba = np.empty(n, dtype=PROBA_DTYPE)
-                starts = range(0, n, chunk_size)
-                for start in progress(starts, total=len(starts), desc="clients chunks"):
-                    chunk = features.slice(start, chunk_size)
-                    proba, raw, shap, base_value = _compute_chunk(model, chunk)
-                    abs_sum += np.abs(shap).sum(axis=0)
-                    ids = chunk.get_column("SK_ID_CURR").to_numpy()
-                    all_proba["id"][start : start + len(ids)] = ids
-                    all_proba["probability"][start : start + len(ids)] = proba
-                    write_chunk(cache, ids, encode_records(proba, raw, shap.astype(np.float32)))
+                all_proba, abs_sum, base_value = _write_partitions(cache, model, features, chunk_size, scheduler)
                 importance = dict(zip(model.feature_names, (abs_sum / max(n, 1)).tolist(), strict=True))
                 meta = {
                     "build_id": build_id,
@@ -196,10 +224,10 @@ def refresh_cache(paths: Paths, chunk_size: int = 20_000, *, verify_sample: int 
 
 
 def cli_refresh_cache(args: argparse.Namespace, paths: Paths) -> int:
-    """`python main.py refresh-cache [--chunk-size N] [--cache-dir DIR]` (the nightly job)."""
+    """`python main.py refresh-cache [--chunk-size N] [--dask SCHEDULER] [--cache-dir DIR]` (the nightly job)."""
     started = time.perf_counter()
     try:
-        build_id = refresh_cache(paths, chunk_size=args.chunk_size)
+        build_id = refresh_cache(paths, chunk_size=args.chunk_size, scheduler=getattr(args, "dask", None))
     except UserError:
         raise
     except Exception as exc:  # disk full, SQLite, CatBoost...: one clear line, details with -v

@@ -99,12 +99,14 @@ class ScoringModel:
         """Probability of default (class 1) for each row, calibrated."""
         return 1.0 / (1.0 + np.exp(-self.raw_score(features)))
 
-    def shap_values(self, features: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    def shap_values(self, features: pl.DataFrame, *, thread_count: int = -1) -> tuple[np.ndarray, np.ndarray]:
         """TreeSHAP contributions in calibrated log-odds, shape (n, k), and the base value per row.
 
         base + contributions.sum(axis=1) equals `raw_score` (calibrated log-odds).
+        `thread_count`: CatBoost's threads (-1: every core; a Dask worker gives its own share).
         """
-        values = self.booster.get_feature_importance(self.pool(features), type="ShapValues")
+        values = self.booster.get_feature_importance(self.pool(features), type="ShapValues",
+                                                     thread_count=thread_count)
         slope, intercept = self.calibration_slope, self.calibration_intercept
         return values[:, :-1] * slope, values[:, -1] * slope + intercept
 

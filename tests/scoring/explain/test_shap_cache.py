@@ -7,6 +7,7 @@ these tests do not depend on the data generator or on training.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import shutil
@@ -384,13 +385,13 @@ def test_interrupted_refresh_keeps_previous_cache_and_rerun_completes(
 
 def test_failed_verification_keeps_previous_cache(copy_of: Paths, monkeypatch: pytest.MonkeyPatch) -> None:
     old = _active(copy_of)
-    real_compute = cache_build._compute_chunk
+    real_compute = cache_build.compute_partition
 
     def corrupt(model, chunk):
-        proba, raw, shap, base = real_compute(model, chunk)
-        return proba, raw, shap + 0.01, base  # SHAP no longer sums to the raw score
+        part = real_compute(model, chunk)
+        return dataclasses.replace(part, shap=part.shap + 0.01)  # SHAP no longer sums to the raw score
 
-    monkeypatch.setattr(cache_build, "_compute_chunk", corrupt)
+    monkeypatch.setattr(cache_build, "compute_partition", corrupt)
     with pytest.raises(CacheBuildError, match="base \\+ sum\\(SHAP\\)"):
         refresh_cache(copy_of)
     assert _active(copy_of) == old and _builds(copy_of) == {old}
