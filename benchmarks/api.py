@@ -307,10 +307,13 @@ def run(args: argparse.Namespace, paths: Paths) -> dict[str, Any]:
 def _serve(data_dir: str, cache_dir: str, port: str, log_path: str, workers: str = "1") -> None:
     """The benchmark's server process: the real app, logging predictions into `log_path`."""
     from scoring.api.app import run_server
+    from scoring.api.security import ApiSecurity
 
     paths = Paths(data_dir=Path(data_dir), cache_dir=Path(cache_dir))
+    # Development mode (no token): the figures stay comparable with earlier runs; the token check
+    # itself is one SHA-256 and one stat of the tokens file per request.
     run_server(paths, "127.0.0.1", int(port), workers=int(workers), log_level="warning",
-               prediction_log=Path(log_path))
+               prediction_log=Path(log_path), security=ApiSecurity.configure(paths, dev=True))
 
 
 if __name__ == "__main__" and len(sys.argv) == 7 and sys.argv[1] == "--serve":

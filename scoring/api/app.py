@@ -36,6 +36,7 @@ from scoring.api.middleware import (
 )
 from scoring.api.models import field_errors, score_request_model, what_if_request_model
 from scoring.api.population_routes import add_population_routes
+from scoring.api.security import ApiSecurity, document_security, install_security
 from scoring.errors import ArtefactMissing, UserError
 from scoring.paths import Paths
 from scoring.progress import log
@@ -139,8 +140,9 @@ LangParam = Literal["fr", "en"] | None
 
 
 def create_app(paths: Paths, client: InProcessClient | None = None, *,
-               max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI:
-    """The API over the artefacts at `paths` (or over an already opened `client`)."""
+               max_body_bytes: int = MAX_BODY_BYTES, security: ApiSecurity | None = None) -> FastAPI:
+    """The API over the artefacts at `paths` (or over an already opened `client`); `security`
+    None: no token, host or CORS check (tests; `main.py api` always passes one)."""
     client = client if client is not None else InProcessClient(paths, source="api")
     what_if_body = what_if_request_model()
     score_body = score_request_model()
@@ -152,6 +154,7 @@ def create_app(paths: Paths, client: InProcessClient | None = None, *,
     )
     app.state.client = client
     app.add_middleware(BodyLimitMiddleware, limit=max_body_bytes)
+    install_security(app, security)  # tokens, CORS, trusted hosts: inside the catch-all, outside the body limit
     app.add_middleware(CatchAllMiddleware)  # added last = outermost: also covers the body limit
 
     def lang_for(request: Request) -> str:
@@ -248,6 +251,7 @@ def create_app(paths: Paths, client: InProcessClient | None = None, *,
 
     add_population_routes(app, client, lang_for)
     _document_overrides(app)
+    document_security(app, security)
     return app
 
 
@@ -272,19 +276,24 @@ ENV_PREDICTION_LOG = "SCORING_PREDICTION_LOG"
 def app_from_env() -> FastAPI:
     """App factory for uvicorn worker processes: each loads the run named by the environment."""
     paths = Paths.from_env()
+    security = ApiSecurity.from_env(paths)  # tokens required unless the environment says dev
     log_path = os.environ.get(ENV_PREDICTION_LOG)
     if not log_path:
-        return create_app(paths)
+        return create_app(paths, security=security)
     client = InProcessClient(paths, source="api", prediction_log=PredictionLog(FilePath(log_path)))
-    return create_app(paths, client=client)
+    return create_app(paths, client=client, security=security)
 
 
 def run_server(paths: Paths, host: str, port: int, workers: int = 1,
-               log_level: str = "info", prediction_log: FilePath | None = None) -> None:
-    """Serve with uvicorn; several workers each load the artefacts and share the port."""
+               log_level: str = "info", prediction_log: FilePath | None = None,
+               security: ApiSecurity | None = None) -> None:
+    """Serve with uvicorn; several workers each load the artefacts and share the port (and
+    `security`, passed through the environment: without it, what the environment says)."""
     import uvicorn
 
     os.environ.update(paths.to_env())
+    if security is not None:
+        os.environ.update(security.to_env())
     if prediction_log is not None:
         os.environ[ENV_PREDICTION_LOG] = str(prediction_log)
     uvicorn.run("scoring.api.app:app_from_env", factory=True, host=host, port=port,
@@ -296,6 +305,23 @@ def cli_api(args: argparse.Namespace, paths: Paths) -> int:
     from scoring.explain.shap_cache import ShapStore
 
     ShapStore.open(paths).close()  # fail here, with a clear message, before forking workers
+    security = _cli_security(args, paths)
     log.info("scoring API on http://%s:%d (docs: /docs), %d worker(s)", args.host, args.port, args.workers)
-    run_server(paths, args.host, args.port, workers=args.workers)
+    run_server(paths, args.host, args.port, workers=args.workers, security=security)
     return 0
+
+
+def _cli_security(args: argparse.Namespace, paths: Paths) -> ApiSecurity:
+    """Tokens unless --dev; the served host name and --allowed-host accepted; CORS for --cors-origin."""
+    hosts = list(args.allowed_host or [])
+    if args.host not in ("0.0.0.0", "::"):  # a specific address or name: the one clients use
+        hosts.append(args.host)
+    security = ApiSecurity.configure(paths, dev=args.dev, allowed_hosts=hosts, cors_origins=args.cors_origin or [])
+    if security.tokens is None:
+        log.warning("development mode: the API answers without a token (never expose it beyond this machine)")
+    elif not security.tokens.list():
+        log.warning("no API token in %s: every request but /health is refused until "
+                    "`python main.py tokens add NAME`", security.tokens.path)
+    log.info("accepted Host names: %s; CORS origins: %s", ", ".join(security.allowed_hosts),
+             ", ".join(security.cors_origins) or "none")
+    return security

@@ -29,6 +29,11 @@ _TEXT: dict[str, tuple[str, str]] = {
     "method": ("Méthode non autorisée pour cette ressource.", "Method not allowed for this resource."),
     "http": ("Requête refusée.", "Request refused."),
     "not_ready": ("Service de scoring momentanément indisponible.", "Scoring service temporarily unavailable."),
+    "token_missing": ("Authentification requise : envoyez l'en-tête « Authorization: Bearer <jeton> ».",
+                      "Authentication required: send the header 'Authorization: Bearer <token>'."),
+    "token_invalid": ("Jeton d'accès inconnu ou révoqué.", "Unknown or revoked access token."),
+    "too_many_failures": ("Trop de jetons refusés depuis cette adresse : réessayez dans {seconds} s.",
+                          "Too many refused tokens from this address: try again in {seconds} s."),
 }
 
 

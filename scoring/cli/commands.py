@@ -107,6 +107,12 @@ def _add_api(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--workers", type=int, default=1,
                    help="server processes; each loads the artefacts (default: %(default)s)")
+    p.add_argument("--dev", action="store_true",
+                   help="development mode: no token required (Host names are still checked)")
+    p.add_argument("--allowed-host", action="append", default=None, metavar="NAME",
+                   help="a Host name clients use besides loopback and --host (repeatable; '*.example.com' allowed)")
+    p.add_argument("--cors-origin", action="append", default=None, metavar="ORIGIN",
+                   help="let pages from this origin call the API, e.g. https://crm.example.com (repeatable)")
     p.set_defaults(handler="scoring.api.app:cli_api")
 
 

@@ -11,6 +11,7 @@ traceback (the API does not send one).
 from __future__ import annotations
 
 import json as jsonlib
+import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -47,6 +48,8 @@ from scoring.service.protocol import (
     WhatIfForm,
 )
 
+#: The bearer token sent to the API when set (`python main.py tokens add NAME`).
+ENV_API_TOKEN = "SCORING_API_TOKEN"
 #: The API's largest `top`; asking more gives the same answer (every feature) in-process.
 MAX_TOP = 500
 #: Query parameters whose 422 is a caller bug (ValueError), not an input to show on a form.
@@ -134,14 +137,18 @@ class HttpClient:
 
     `http` may be any httpx.Client (FastAPI's TestClient in tests). The API
     logs the scores it serves under its own source ("api"): a caller cannot name it.
+    `token` (default: SCORING_API_TOKEN) is sent as `Authorization: Bearer`.
     """
 
     def __init__(self, base_url: str = "http://127.0.0.1:8000", *, timeout: float = 10.0,
-                 http: httpx.Client | None = None):
+                 http: httpx.Client | None = None, token: str | None = None):
         self.base_url = base_url.rstrip("/")
         self._own = http is None
         self._http = http if http is not None else httpx.Client(base_url=self.base_url, timeout=timeout)
         self._headers = {"Accept": "application/json"}
+        token = token if token is not None else os.environ.get(ENV_API_TOKEN)
+        if token:
+            self._headers["Authorization"] = f"Bearer {token.strip()}"
 
     def close(self) -> None:
         if self._own:

@@ -91,7 +91,7 @@ def api_url(small_run: Paths, tmp_path_factory: pytest.TempPathFactory) -> Itera
     """`uvicorn scoring.api.app:app_from_env` in its own process over the small run."""
     port = free_port()
     log = tmp_path_factory.mktemp("remote_api") / "predictions.sqlite"
-    env = dict(os.environ) | small_run.to_env() | {"SCORING_PREDICTION_LOG": str(log)}
+    env = dict(os.environ) | small_run.to_env() | {"SCORING_PREDICTION_LOG": str(log), "SCORING_API_DEV": "1"}
     env.pop("SCORING_API_URL", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "scoring.api.app:app_from_env", "--factory", "--host", "127.0.0.1",

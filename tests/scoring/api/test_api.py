@@ -685,7 +685,8 @@ def test_cli_api_serves_on_loopback_by_default(small_run: Paths, monkeypatch: py
 
     calls = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
-    for name in ("SCORING_DATA_DIR", "SCORING_CACHE_DIR"):
+    for name in ("SCORING_DATA_DIR", "SCORING_CACHE_DIR", "SCORING_API_DEV", "SCORING_API_ALLOWED_HOSTS",
+                 "SCORING_API_CORS_ORIGINS"):
         monkeypatch.delenv(name, raising=False)
     args = build_parser().parse_args(["api"])
     local = Paths(data_dir=small_run.data_dir, cache_dir=small_run.cache_dir)
@@ -694,7 +695,10 @@ def test_cli_api_serves_on_loopback_by_default(small_run: Paths, monkeypatch: py
     assert app == "scoring.api.app:app_from_env" and kw["factory"] is True
     assert (kw["host"], kw["port"], kw["workers"]) == ("127.0.0.1", 8000, 1)
     monkeypatch.setenv(ENV_PREDICTION_LOG, str(tmp_path / "l.sqlite"))
-    health = TestClient(app_from_env()).get("/health").json()
+    worker = TestClient(app_from_env(), base_url="http://127.0.0.1:8000")
+    health = worker.get("/health").json()
+    assert worker.get("/clients").status_code == 401  # without --dev, a token is required
+    assert worker.get("/health", headers={"Host": "rebound.example.net"}).status_code == 400
     from scoring.model.registry import current_version
 
     assert health["status"] == "ok" and health["model_version"] == current_version(local)
