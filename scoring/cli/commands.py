@@ -80,6 +80,10 @@ def _add_refresh(sub: argparse._SubParsersAction) -> None:
                    help="compute the partitions on a Dask distributed cluster, e.g. tcp://host:8786 "
                         "(default: locally)")
     p.set_defaults(handler="scoring.explain.shap_cache:cli_refresh_cache")
+    p = sub.add_parser("activate-cache", help="serve a cache build copied from the build machine "
+                       "(verified first; see docs/DEPLOY.md)")
+    p.add_argument("build_id", metavar="BUILD_ID", help="the build folder's name under CACHE_DIR/shap/")
+    p.set_defaults(handler="scoring.explain.cache_activate:cli_activate_cache")
 
 
 def _add_pipeline(sub: argparse._SubParsersAction) -> None:

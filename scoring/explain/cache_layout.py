@@ -55,6 +55,11 @@ ADDITIVITY_TOL = 1e-6
 _BUILD_ID_RE = re.compile(r"^[A-Za-z0-9._-]+-\d{8}T\d{6}\d{6}Z$")
 
 
+def is_build_id(name: str) -> bool:
+    """A build folder's name: <model version>-<UTC timestamp> (never a path)."""
+    return bool(_BUILD_ID_RE.match(name))
+
+
 class StaleCacheError(UserError):
     """The active build does not fit the model it names (another feature list)."""
 
