@@ -71,3 +71,8 @@ class Paths:
     @property
     def shap_cache(self) -> Path:
         return self.cache_dir / "shap"
+
+    @property
+    def monitoring(self) -> Path:
+        """Monitoring snapshots, one JSON per cache build (scoring.monitoring.snapshot)."""
+        return self.cache_dir / "monitoring"

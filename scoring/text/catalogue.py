@@ -86,6 +86,7 @@ class FeatureInfo:
     editable: bool = False  # its raw value can be edited in the what-if form (see RAW_FIELDS)
     actionable: bool = False  # the client could act on it (amount asked, repayment behaviour)
     protected: bool = False  # sensitive: never offered as a reason or a recourse
+    excluded_by_policy: bool = False  # never a model input unless `train --keep-protected`
 
     @property
     def label(self) -> tuple[str, str]:
@@ -100,14 +101,15 @@ class FeatureInfo:
 
 # --------------------------------------------------------------------------------------------
 # Compact definitions. Each row: name, group, unit, label FR, label EN, description FR,
-# description EN, flags ("e" editable, "a" actionable, "p" protected).
+# description EN, flags ("e" editable, "a" actionable, "p" protected, "x" excluded from the
+# model's inputs by policy: see PROTECTED_GROUPINGS below).
 # --------------------------------------------------------------------------------------------
 _Row = tuple[str, str, str, str, str, str, str, str]
 
 _APPLICATION: list[_Row] = [
     # identity and family
     ("CODE_GENDER", "identity_family", "category", "Genre", "Gender",
-     "Genre déclaré par le client.", "Gender declared by the client.", "p"),
+     "Genre déclaré par le client.", "Gender declared by the client.", "px"),
     ("AGE_YEARS", "identity_family", "years", "Âge", "Age",
      "Âge du client au moment de la demande.", "Age of the client when applying.", "p"),
     ("NAME_FAMILY_STATUS", "identity_family", "category", "Situation familiale", "Family status",
@@ -503,7 +505,8 @@ _CROSS: list[_Row] = [
 def _info(name: str, table: str, group: str, unit: str, lfr: str, len_: str, dfr: str, den: str,
           flags: str) -> FeatureInfo:
     return FeatureInfo(name, table, group, lfr, len_, dfr, den, unit, UNIT_FMT[unit],
-                       editable="e" in flags, actionable="a" in flags, protected="p" in flags)
+                       editable="e" in flags, actionable="a" in flags, protected="p" in flags,
+                       excluded_by_policy="x" in flags)
 
 
 def _generated() -> Iterable[FeatureInfo]:
@@ -563,6 +566,59 @@ for _name in _COUNT_COLUMNS:
         description_en=_i.description_en.replace(
             "(empty when there is no history)", "(0 when there is no history)"),
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Protected groupings and the policy on protected inputs
+#
+# A French lender may not set credit terms by gender (EU directive 2004/113/EC on equal
+# treatment in access to goods and services): CODE_GENDER is flagged "x" above, so training
+# leaves it out of the model's inputs unless `train --keep-protected` (for comparison only),
+# and the fairness checks (scoring.monitoring) compare the groupings below instead.
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ProtectedGrouping:
+    """A way to split clients into groups the fairness checks compare."""
+
+    key: str
+    column: str  # the feature column that defines the groups
+    label_fr: str
+    label_en: str
+    bands: tuple[float, ...] = ()  # numeric column: inner band edges; empty for a categorical column
+
+    def label(self, lang: str = "fr") -> str:
+        return self.label_fr if _lang(lang) == "fr" else self.label_en
+
+
+#: Every grouping the fairness checks report, in display order (add one here and it is reported).
+PROTECTED_GROUPINGS: tuple[ProtectedGrouping, ...] = (
+    ProtectedGrouping("gender", "CODE_GENDER", "Genre", "Gender"),
+    ProtectedGrouping("age_band", "AGE_YEARS", "Tranche d'âge", "Age band", (25, 35, 45, 55, 65)),
+    ProtectedGrouping("family_status", "NAME_FAMILY_STATUS", "Situation familiale", "Family status"),
+)
+
+
+def excluded_inputs() -> tuple[str, ...]:
+    """Feature columns the model must not use by default (flag "x"), in catalogue order."""
+    return tuple(name for name, entry in CATALOGUE.items() if entry.excluded_by_policy)
+
+
+def band_label(column: str, lo: float | None, hi: float | None, lang: str = "fr") -> str:
+    """A band [lo, hi) of a numeric grouping in words: "moins de 25 ans", "de 25 à 34 ans",
+    "65 ans et plus" / "under 25 years", "25 to 34 years", "65 years and over"."""
+    lang = _lang(lang)
+    if lo is None and hi is None:
+        return "tous" if lang == "fr" else "all"
+    if lo is None:
+        return f"moins de {format_value(column, hi, lang)}" if lang == "fr" else \
+            f"under {format_value(column, hi, lang)}"
+    if hi is None:
+        return f"{format_value(column, lo, lang)} et plus" if lang == "fr" else \
+            f"{format_value(column, lo, lang)} and over"
+    low = format_number(lo, ".0f", lang)
+    return f"de {low} à {format_value(column, hi - 1, lang)}" if lang == "fr" else \
+        f"{low} to {format_value(column, hi - 1, lang)}"
 
 
 # --------------------------------------------------------------------------------------------
