@@ -61,6 +61,8 @@ def _add_features(sub: argparse._SubParsersAction) -> None:
 def _add_train(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="compare models by CV, pick the business threshold, register the model")
     p.add_argument("--full-search", action="store_true", help="wider hyper-parameter search (slow)")
+    p.add_argument("--keep-protected", action="store_true",
+                   help="keep the inputs excluded by policy (gender) as model inputs, for comparison only")
     p.add_argument("--cost-fn", type=float, default=10.0, help="cost of a missed defaulter (default: %(default)s)")
     p.add_argument("--cost-fp", type=float, default=1.0, help="cost of a refused good client (default: %(default)s)")
     p.add_argument("--folds", type=int, default=5)

@@ -58,6 +58,10 @@ def build_card(store: Any, importance: Sequence[GlobalImportance], lang: str) ->
         "editable_fields": editable_fields(lang),
         "groups": [{"key": k, "label": v[lang_index(lang)]} for k, v in catalogue.GROUPS.items()],
         "features": features,
+        # the policy on protected inputs (scoring.model.training.protected) and the served model's
+        # hold-out fairness figures (None for a model trained before the policy)
+        "excluded_inputs": [n for n in catalogue.excluded_inputs() if n not in store.feature_names],
+        "protected_inputs": card.get("protected_inputs"),
     })
 
 

@@ -19,6 +19,8 @@ class TrainConfig:
     `fast` is for tests (3 folds at most, few trees, two candidates).
     `time_budget_s` caps the CatBoost search (None: 8 s fast, 60 s default,
     600 s full search); the candidates already started always finish.
+    `keep_protected` keeps the inputs the catalogue excludes by policy (gender),
+    for comparison only (`scoring.model.training.protected`).
     """
 
     folds: int = 5
@@ -31,6 +33,7 @@ class TrainConfig:
     holdout_fraction: float = 0.2
     max_feature_auc: float = 0.9
     max_holdout_auc: float = 0.82
+    keep_protected: bool = False
 
     def validate(self) -> None:
         check_costs(self.cost_fn, self.cost_fp)

@@ -43,6 +43,15 @@ class TrainingData:
         return TrainingData(self.X.iloc[rows].reset_index(drop=True), self.y[rows], self.ids[rows],
                             self.feature_names, self.cat_features, self.source)
 
+    def without(self, columns: list[str]) -> TrainingData:
+        """The same clients without `columns` (inputs a policy leaves out of the model)."""
+        drop = set(columns)
+        if not drop:
+            return self
+        return TrainingData(self.X.drop(columns=[c for c in self.X.columns if c in drop]), self.y, self.ids,
+                            [c for c in self.feature_names if c not in drop],
+                            [c for c in self.cat_features if c not in drop], self.source)
+
 
 def feature_roles(schema: pl.Schema, source: Path) -> tuple[list[str], list[str]]:
     """(feature names in table order, categorical ones); unsupported types are an error."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from scoring.model.training.protected import render_markdown as protected_section
+
 _LABELS = {
     "roc_auc": "ROC AUC", "accuracy": "accuracy", "precision": "precision", "recall": "recall",
     "normalised_cost": "normalised cost", "fit_time_s": "fit time (s)",
@@ -74,4 +76,5 @@ def render_markdown(report: dict[str, Any]) -> str:
         for t in search["trials"]:
             lines.append(f"| `{t['params']}` | {_fmt(t['oof_cost'])} | {_fmt(t['oof_auc'])} | "
                          f"{t['mean_trees']} | {_fmt(t['seconds'], 1)} |")
+    lines += protected_section(report.get("protected_inputs"))
     return "\n".join(lines) + "\n"

@@ -65,6 +65,7 @@ from scoring.model.training.leakage import (
     check_holdout_auc,
     single_feature_auc,
 )
+from scoring.model.training.protected import policy_inputs, protected_report
 from scoring.paths import Paths
 from scoring.progress import log, step
 
@@ -198,7 +199,8 @@ def train_model(paths: Paths, config: TrainConfig) -> tuple[ScoringModel, dict[s
     with step("train: load features"):
         # Fingerprint first: if the file changes meanwhile, the model just looks stale.
         data_fp = data_fingerprint(paths)
-        data = load_training_data(paths)
+        full = load_training_data(paths)
+        data = policy_inputs(full, config)  # without gender unless --keep-protected
     check_class_counts(data.y, 2, str(data.source))
     fit_idx, hold_idx = holdout_split(data.y, config.holdout_fraction, config.seed)
     fit, hold = data.subset(fit_idx), data.subset(hold_idx)
@@ -255,6 +257,10 @@ def train_model(paths: Paths, config: TrainConfig) -> tuple[ScoringModel, dict[s
         "library_versions": {"catboost": catboost.__version__, "scikit-learn": sklearn.__version__,
                              "python": platform.python_version()},
     }
+    with step("train: fairness and protected inputs"):
+        served = calibrate(comp.booster.predict_proba(hold.X)[:, 1], slope, intercept)
+        report["protected_inputs"] = protected_report(full, fit_idx, hold_idx, folds, config, cat.params,
+                                                      served, threshold)
     report["train_seconds"] = time.perf_counter() - started
     card = {k: report[k] for k in (
         "created_at", "selected_model", "params", "cost", "threshold_rule", "threshold_source",
@@ -262,6 +268,7 @@ def train_model(paths: Paths, config: TrainConfig) -> tuple[ScoringModel, dict[s
         "n_rows", "target_rate", "leakage", "truth", "library_versions")}
     card["metrics"] = {name: {"cv": m["cv"], "holdout": m["holdout"], "threshold": m["threshold"],
                               "params": m["params"]} for name, m in models.items()}
+    card["protected_inputs"] = report["protected_inputs"]
     with step("train: novelty reference (training ranges, neighbour distances)"):
         novelty = NoveltyReference.fit(data.X[data.numeric_features].to_numpy(dtype=np.float64),
                                        data.numeric_features, seed=config.seed)
@@ -282,7 +289,7 @@ def train_and_register(paths: Paths, config: TrainConfig) -> ScoringModel:
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     return TrainConfig(folds=args.folds, seed=args.seed, cost_fn=args.cost_fn, cost_fp=args.cost_fp,
-                       full_search=args.full_search)
+                       full_search=args.full_search, keep_protected=args.keep_protected)
 
 
 def cli_train(args: argparse.Namespace, paths: Paths) -> int:
