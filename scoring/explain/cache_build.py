@@ -45,6 +45,7 @@ from scoring.explain.cache_layout import (
 )
 from scoring.explain.partition import PartitionResult, compute_partition
 from scoring.model.scoring_model import ScoringModel
+from scoring.monitoring.snapshot import nightly_snapshot
 from scoring.paths import Paths
 from scoring.progress import log, progress, step
 
@@ -220,6 +221,7 @@ def refresh_cache(paths: Paths, chunk_size: int = 20_000, *, verify_sample: int 
         write_text_atomic(root / ACTIVE_FILE, build_id + "\n")
         removed = prune_builds(paths)
         log.info("SHAP cache %s active (previous: %s; pruned: %s)", build_id, previous, removed or "none")
+        nightly_snapshot(paths, model, features, all_proba["probability"], meta)  # logs, never raises
         return build_id
 
 

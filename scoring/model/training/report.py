@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from scoring.model import points
+
 from scoring.model.training.protected import render_markdown as protected_section
 
 _LABELS = {
@@ -18,6 +20,16 @@ def _fmt(value: Any, digits: int = 4) -> str:
     if isinstance(value, float):
         return "nan" if value != value else f"{value:.{digits}f}"
     return str(value)
+
+
+def _scale_line(threshold: float | None) -> str:
+    """What advisors read: the score in points (scoring.model.points) and the threshold on that scale."""
+    line = (f"score scale for advisors: points = {points.OFFSET:.2f} - {points.FACTOR:.3f} x log-odds of "
+            f"default (higher is safer, {points.PDO:g} points double the odds, {points.ANCHOR_POINTS:g} "
+            f"points at {points.ANCHOR_ODDS:g}:1); SHAP contributions scale by -{points.FACTOR:.3f}")
+    if threshold is None:
+        return line
+    return line + f"; threshold {points.points_from_probability(threshold):.1f} points (refused at or below)"
 
 
 def render_markdown(report: dict[str, Any]) -> str:
@@ -69,6 +81,7 @@ def render_markdown(report: dict[str, Any]) -> str:
               f"{_fmt(search.get('seconds'), 1)} s (budget {_fmt(search.get('budget_s'), 0)} s)",
               f"- final fit: {report.get('final_fit')}",
               f"- calibration: {report.get('calibration')}",
+              f"- {_scale_line(report.get('threshold'))}",
               f"- leakage check: strongest single features {report.get('leakage', {}).get('top_features')}"]
     if search.get("trials"):
         lines += ["", "### CatBoost candidates", "", "| params | OOF cost | OOF AUC | trees | seconds |",

@@ -269,6 +269,12 @@ def test_model_card(client: Any, inproc: InProcessClient) -> None:
     assert card["model_version"] == inproc.store.model_version
     assert card["threshold"] == inproc.store.threshold
     assert [f["name"] for f in card["features"]] == inproc.store.feature_names
+    # the score scale, explained, with the threshold on it; each feature's concept
+    scale = card["score_scale"]
+    assert scale["threshold_points"] == pytest.approx(points_from_probability(inproc.store.threshold))
+    assert scale["pdo"] == 20 and "points" in scale["note"] and "double" in scale["note"]
+    assert {c["key"] for c in card["concepts"]} == set(CONCEPTS)
+    assert all(f["concept"] in CONCEPTS for f in card["features"])
 
 
 def test_recourse_options_are_granted_when_applied(client: Any, ids: dict[str, int], inproc: InProcessClient) -> None:
