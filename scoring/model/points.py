@@ -43,12 +43,17 @@ _EPS = 1e-15
 
 def points_from_logodds(logodds: ArrayLike) -> float | np.ndarray:
     """Score of a log-odds of default (higher log-odds, fewer points)."""
+    if isinstance(logodds, float | int):  # one client: plain floats, no array round trip
+        return OFFSET - FACTOR * float(logodds)
     value = OFFSET - FACTOR * np.asarray(logodds, dtype=np.float64)
     return float(value) if value.ndim == 0 else value
 
 
 def points_from_probability(probability: ArrayLike) -> float | np.ndarray:
     """Score of a probability of default (clipped away from 0 and 1, where it is infinite)."""
+    if isinstance(probability, float | int):
+        p = min(max(float(probability), _EPS), 1.0 - _EPS)
+        return points_from_logodds(math.log(p) - math.log1p(-p))
     p = np.clip(np.asarray(probability, dtype=np.float64), _EPS, 1.0 - _EPS)
     return points_from_logodds(np.log(p) - np.log1p(-p))
 
@@ -62,6 +67,8 @@ def probability_from_points(points: ArrayLike) -> float | np.ndarray:
 
 def contribution_points(shap: ArrayLike) -> float | np.ndarray:
     """SHAP contributions (log-odds of default) in points: > 0 toward acceptance."""
+    if isinstance(shap, float | int):
+        return -FACTOR * float(shap)
     value = -FACTOR * np.asarray(shap, dtype=np.float64)
     return float(value) if value.ndim == 0 else value
 

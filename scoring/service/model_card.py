@@ -12,10 +12,11 @@ from typing import Any
 
 import numpy as np
 
+from scoring.model import points
 from scoring.model.decision import RISK_LEVEL_KEYS, risk_band_edges
-from scoring.service.lang import lang_index
+from scoring.service.lang import lang_index, norm_lang
 from scoring.service.protocol import GlobalImportance
-from scoring.text import catalogue
+from scoring.text import catalogue, concepts
 
 
 def json_value(value: Any) -> Any:
@@ -57,6 +58,10 @@ def build_card(store: Any, importance: Sequence[GlobalImportance], lang: str) ->
                         for i, (key, lo, hi) in enumerate(zip(RISK_LEVEL_KEYS, edges[:-1], edges[1:], strict=True))],
         "editable_fields": editable_fields(lang),
         "groups": [{"key": k, "label": v[lang_index(lang)]} for k, v in catalogue.GROUPS.items()],
+        "score_scale": points.scale() | {"threshold_points": points.points_from_probability(threshold),
+                                         "note": concepts.POINTS_NOTE[norm_lang(lang)]},
+        "concepts": [{"key": k, "label": concepts.label(k, norm_lang(lang)),
+                      "protected": c.protected} for k, c in concepts.CONCEPTS.items()],
         "features": features,
         # the policy on protected inputs (scoring.model.training.protected) and the served model's
         # hold-out fairness figures (None for a model trained before the policy)
@@ -73,6 +78,7 @@ def _feature(name: str, g: GlobalImportance | None, lang: str) -> dict[str, Any]
         "description": catalogue.description(name, lang) if info else None,
         "group": info.group if info else None,
         "group_label": catalogue.group_label(info.group, lang) if info else None,
+        "concept": concepts.concept_of(name) if info else None,
         "unit": info.unit if info else None,
         "unit_label": catalogue.UNITS[info.unit][lang_index(lang)] if info else None,
         "editable": bool(info and info.editable),

@@ -170,3 +170,23 @@ def sentence(key: str, against: bool, detail_text: str, lang: str = "fr") -> str
     else:
         template = concept.against_en if against else concept.favour_en
     return template.format(detail=detail_text)
+
+
+#: Why scores are given in points (the model card shows it in the reader's language).
+POINTS_NOTE = {
+    "fr": ("Les scores sont en points, selon la convention des grilles de score de crédit : plus le score est "
+           "élevé, plus le risque est faible ; 20 points de plus doublent les chances de remboursement ; "
+           "600 points correspondent à une chance de 50 contre 1 (environ 2 % de défaut). L'échelle est fixe : "
+           "un score désigne le même risque quelle que soit la version du modèle, et le seuil est donné dans les "
+           "mêmes points (refus au seuil ou en dessous). Les points sont une transformation affine des log-odds "
+           "calibrés du modèle : les points d'un thème (somme des valeurs SHAP de ses caractéristiques) "
+           "s'additionnent exactement, avec le score de départ, au score du client. Les probabilités ne "
+           "s'additionnent pas et les log-odds ne se lisent pas : les points font les deux."),
+    "en": ("Scores are in points, the credit-scorecard convention: the higher the score, the lower the risk; "
+           "20 more points double the odds of repaying; 600 points mean odds of 50 to 1 (about 2 % default). "
+           "The scale is fixed: a score means the same risk whatever the model version, and the threshold is "
+           "given in the same points (refused at or below it). Points are an affine map of the model's "
+           "calibrated log-odds: a theme's points (the sum of its features' SHAP values) add up exactly, with "
+           "the starting score, to the client's score. Probabilities do not add up and log-odds cannot be "
+           "read: points do both."),
+}

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from scoring.model import points
-
 from scoring.model.training.protected import render_markdown as protected_section
 
 _LABELS = {

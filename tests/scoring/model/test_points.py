@@ -29,6 +29,10 @@ def test_higher_is_safer_and_the_inverse_holds():
     assert np.all(np.diff(pts) < 0)
     np.testing.assert_allclose(P.probability_from_points(pts), p, rtol=1e-12)
     assert isinstance(P.points_from_probability(0.1), float)
+    # one client's scalars take a plain-float path: the same values as the array path
+    for p_one in (1e-300, 0.013, 0.1, 0.5, 0.97, 1.0):
+        assert P.points_from_probability(p_one) == pytest.approx(P.points_from_probability(np.array([p_one]))[0])
+    assert P.contribution_points(0.3) == pytest.approx(P.contribution_points(np.array([0.3]))[0])
     assert np.isfinite(P.points_from_probability(0.0)) and np.isfinite(P.points_from_probability(1.0))
 
 

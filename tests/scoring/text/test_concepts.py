@@ -67,3 +67,8 @@ def test_detail_uses_each_language_punctuation():
     assert K.detail("INST_LATE_SHARE", 0.12, "en") == "Instalments paid late: 12%"
     with pytest.raises(ValueError):
         K.label("external_scores", "de")
+
+
+def test_the_points_note_exists_in_both_languages():
+    assert set(K.POINTS_NOTE) == {"fr", "en"}
+    assert "20 points" in K.POINTS_NOTE["fr"] and "20 more points" in K.POINTS_NOTE["en"]
