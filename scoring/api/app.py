@@ -35,6 +35,7 @@ from scoring.api.middleware import (
     request_lang,
 )
 from scoring.api.models import field_errors, score_request_model, what_if_request_model
+from scoring.api.monitoring_routes import add_monitoring_routes
 from scoring.api.population_routes import add_population_routes
 from scoring.api.security import ApiSecurity, document_security, install_security
 from scoring.errors import ArtefactMissing, UserError
@@ -250,6 +251,7 @@ def create_app(paths: Paths, client: InProcessClient | None = None, *,
         return JSONResponse(_explanation_json(result))
 
     add_population_routes(app, client, lang_for)
+    add_monitoring_routes(app, client, lang_for)
     _document_overrides(app)
     document_security(app, security)
     return app

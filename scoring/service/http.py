@@ -242,6 +242,15 @@ class HttpClient:
     def model_card(self, lang: str = "fr") -> dict[str, Any]:
         return self._request("GET", "/model", params={"lang": _lang(lang)})
 
+    def monitoring(self) -> dict[str, Any] | None:
+        """The served build's monitoring snapshot; None when the API has none yet (404)."""
+        try:
+            return self._request("GET", "/monitoring")
+        except ScoringAPIError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
     # -- population sections -------------------------------------------------------------------
     def population(self) -> PopulationInfo:
         return population_from_dict(self._request("GET", "/population"))

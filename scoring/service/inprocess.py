@@ -255,6 +255,13 @@ class InProcessClient(queries.PopulationAnswers):
             self._cards[key] = self._build_card(key)
         return copy.deepcopy(self._cards[key])  # callers may edit their copy
 
+    def monitoring(self) -> dict[str, Any] | None:
+        """The served cache build's monitoring snapshot (fairness, drift, score over time), None
+        until the nightly refresh-cache (or `main.py monitor --store`) computed one."""
+        from scoring.monitoring.snapshot import served_snapshot
+
+        return served_snapshot(self.paths, self.store.build_id)
+
     @staticmethod
     def validate_application(record: Any, history: Any, lang: str = "fr"
                              ) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:

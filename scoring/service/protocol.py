@@ -471,3 +471,6 @@ class ScoringClient(Protocol):
 
     def check_overrides(self, values: dict[str, Any], lang: str = "fr",
                         units: str = "display") -> OverrideCheck: ...
+
+    # the data team's monitoring (scoring.monitoring.snapshot): fairness, drift, score over time
+    def monitoring(self) -> dict[str, Any] | None: ...

@@ -497,3 +497,14 @@ def test_http_client_reports_an_unreachable_api() -> None:
         with pytest.raises(ScoringAPIError, match="unreachable"):
             client.health()
         client.close()
+
+
+def test_monitoring_snapshot(client: Any, inproc: InProcessClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The served build's snapshot (stored by the small run's refresh-cache), the same everywhere;
+    None (the API's 404) before one exists."""
+    snapshot = client.monitoring()
+    assert snapshot == inproc.monitoring() and snapshot["build_id"] == inproc.store.build_id
+    income = snapshot["drift"]["features"]["AMT_INCOME_TOTAL"]
+    assert income["psi"] >= 0 and income["status"] in ("stable", "watch", "shifted")
+    monkeypatch.setattr(inproc, "monitoring", lambda: None)
+    assert client.monitoring() is None
