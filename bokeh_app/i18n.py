@@ -41,6 +41,7 @@ DYNAMIC_KEYS = (
     N_("risk_rather_high"), N_("risk_high"), N_("risk_very_high"),
     # sections.Section.label: f"section_{key}" for the sections below the first screen
     N_("section_compare"), N_("section_explore"), N_("section_whatif"), N_("section_model"),
+    N_("section_monitoring"),
     # layout.Dashboard messages (a key kept in self.message_key)
     N_("msg_ready"), N_("msg_opened"), N_("msg_unknown"), N_("msg_not_a_number"),
     N_("msg_empty"), N_("msg_service_error"),

@@ -1,4 +1,4 @@
-"""The population sections every served session offers below the first screen.
+"""The population sections every served session offers below the first screen, then monitoring.
 
 Each factory builds a panel for one session; the panels get their data from
 the session's `ScoringClient` only (in-process or over HTTP) and own their
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bokeh_app.panel_monitoring import monitoring_panel
 from bokeh_app.panels_compare import ComparePanel
 from bokeh_app.panels_scatter import ScatterPanel
 from bokeh_app.panels_whatif import WhatIfPanel
@@ -26,4 +27,5 @@ def population_sections(population: PopulationInfo) -> list[tuple[str, Any]]:
         if cls is WhatIfPanel:  # the form needs no population: its fields come from the service
             return lambda client, lang: cls(client, lang)
         return lambda client, lang: cls(client, lang, info=population)
-    return [(key, factory(cls)) for key, cls in PANEL_CLASSES]
+    # the data team's monitoring (fairness, drift, score over time) comes after them
+    return [*((key, factory(cls)) for key, cls in PANEL_CLASSES), ("monitoring", monitoring_panel)]

@@ -171,7 +171,7 @@ def test_every_section_works_through_a_remote_api(remote_dashboard):
 
     dash, client_id, empty = remote_dashboard
     assert isinstance(store.shared().client, HttpClient) and dash.client_id == client_id
-    assert [s.key for s in dash.sections] == ["compare", "explore", "whatif", "model"]
+    assert [s.key for s in dash.sections] == ["compare", "explore", "whatif", "monitoring", "model"]
 
     compare = _open(dash, "compare")
     assert sum(compare.sources[0].data["count"]) > 0 and compare.span.visible
@@ -210,6 +210,9 @@ def test_every_section_works_through_a_remote_api(remote_dashboard):
     assert whatif.result is not None, whatif.status.text
     assert whatif.result.overrides == {"AMT_CREDIT": float(round(credit * 3))}
     assert whatif.result.after.score.probability != whatif.result.before.score.probability
+
+    monitoring = _open(dash, "monitoring")  # the snapshot the run's refresh-cache stored, over HTTP
+    assert monitoring.snapshot is not None and not monitoring.error and len(monitoring.view.figures) >= 4
 
     model = _open(dash, "model")
     assert model.layout is not None
