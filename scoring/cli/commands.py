@@ -122,6 +122,20 @@ def _add_api(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler="scoring.api.app:cli_api")
 
 
+def _add_monitor(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("monitor", help="fairness by group, drift of the incoming clients, score over time "
+                       "(exit 1 on a drift alarm)")
+    p.add_argument("--html", type=Path, default=None, help="write a standalone HTML report here")
+    p.add_argument("--json", type=Path, default=None, help="write the snapshot (GET /monitoring) here")
+    p.add_argument("--fail-on-fairness", action="store_true",
+                   help="exit 1 on a fairness finding too (by default only a drift alarm does)")
+    p.add_argument("--store", action="store_true",
+                   help="store it as the active cache build's snapshot (served by the API and the dashboard)")
+    p.add_argument("--lang", choices=["fr", "en"], default="fr", help="language of the HTML report")
+    p.add_argument("--top", type=int, default=10, help="drifting features listed (default: %(default)s)")
+    p.set_defaults(handler="scoring.cli.monitor:cli_monitor")
+
+
 def _add_log(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("log", help="print the latest entries of the prediction log")
     p.add_argument("--tail", type=int, default=20)
@@ -180,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="main.py", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_add_generate, _add_validate, _add_features, _add_train, _add_models, _add_refresh,
-                _add_pipeline, _add_serve, _add_api, _add_log, _add_bench, _add_techwatch, _add_i18n,
+                _add_pipeline, _add_serve, _add_api, _add_monitor, _add_log, _add_bench, _add_techwatch, _add_i18n,
                 _add_users, _add_tokens):
         add(sub)
     for p in sub.choices.values():
