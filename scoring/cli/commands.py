@@ -163,7 +163,7 @@ def _add_tokens(sub: argparse._SubParsersAction) -> None:
 
 def _add_bench(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="measure speed and memory of one part")
-    p.add_argument("target", choices=["generate", "features", "train", "cache", "cache-dask", "dashboard", "dashboard-panels", "dashboard-browser", "api", "validate", "explanation", "recourse"])
+    p.add_argument("target", choices=["generate", "features", "train", "cache", "cache-dask", "dashboard", "dashboard-panels", "dashboard-browser", "api", "validate", "explanation", "recourse", "monitoring"])
     p.add_argument("--clients", type=int, default=20_000)
     p.add_argument("--new-clients", type=int, default=None)
     p.add_argument("--real-size", action="store_true",
