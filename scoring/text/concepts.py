@@ -156,10 +156,13 @@ def label(key: str, lang: str = "fr") -> str:
 
 
 def detail(feature: str, value: object, lang: str = "fr", display_value: str | None = None) -> str:
-    """"Échéances payées en retard : 12 %" / "Instalments paid late: 12%"."""
+    """"Échéances payées en retard : 12 %" / "Instalments paid late: 12%" (a label holding a colon
+    itself is quoted: "« Immeuble : surface du terrain » : non renseigné")."""
     shown = display_value if display_value is not None else catalogue.format_value(feature, value, lang)
-    sep = " : " if _lang(lang) == "fr" else ": "
-    return f"{catalogue.label(feature, lang)}{sep}{shown}"
+    name = catalogue.label(feature, lang)
+    if _lang(lang) == "fr":
+        return f"« {name} » : {shown}" if ":" in name else f"{name} : {shown}"
+    return f"“{name}”: {shown}" if ":" in name else f"{name}: {shown}"
 
 
 def sentence(key: str, against: bool, detail_text: str, lang: str = "fr") -> str:

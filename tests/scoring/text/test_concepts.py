@@ -65,6 +65,8 @@ def test_sentences_exist_in_both_languages_and_directions(key):
 def test_detail_uses_each_language_punctuation():
     assert K.detail("INST_LATE_SHARE", 0.12, "fr") == f"Échéances payées en retard : 12{C.NNBSP}%"
     assert K.detail("INST_LATE_SHARE", 0.12, "en") == "Instalments paid late: 12%"
+    assert K.detail("LANDAREA_AVG", None, "fr") == "« Immeuble : surface du terrain » : non renseigné"
+    assert K.detail("LANDAREA_AVG", None, "en") == "“Building: land area”: not provided"
     with pytest.raises(ValueError):
         K.label("external_scores", "de")
 
