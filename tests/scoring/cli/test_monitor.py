@@ -13,6 +13,7 @@ from scoring.atomic import atomic_path
 from scoring.cli.commands import main
 from scoring.explain.shap_cache import refresh_cache
 from scoring.monitoring.drift import PSI_SHIFT
+from scoring.monitoring.snapshot import stored_snapshot
 from scoring.paths import Paths
 
 
@@ -24,7 +25,8 @@ def run_copy(small_run: Paths, tmp_path: Path) -> Paths:
 
 
 def _new_clients(paths: Paths, make: object) -> None:
-    """Replace the new clients' rows by `make(train, new)` and rebuild the cache on them."""
+    """Replace the new clients' rows by `make(train, new)` and rebuild the cache on them (the
+    nightly snapshot is left to `monitor`: test_snapshot checks the refresh's own)."""
     features = pl.read_parquet(paths.features)
     train, new = features.filter(pl.col("SAMPLE") == "train"), features.filter(pl.col("SAMPLE") == "new")
     replaced = make(train, new).select(features.columns).cast(features.schema)
@@ -49,18 +51,18 @@ def _monitor(paths: Paths, *extra: str) -> int:
 
 
 def test_monitor_exits_zero_on_a_clean_set_and_one_on_a_shifted_set(run_copy: Paths, tmp_path: Path,
-                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+                                                                     capsys: pytest.CaptureFixture[str],
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("scoring.explain.cache_build.nightly_snapshot", lambda *args: None)
     _new_clients(run_copy, _clean)
     clean_json = tmp_path / "clean.json"
     assert _monitor(run_copy, "--json", str(clean_json)) == 0
     clean = json.loads(clean_json.read_text(encoding="utf-8"))
     assert clean["alarms"]["drift"] == [] and "No drift alarm." in capsys.readouterr().out
-    # fairness findings fail the run only when asked
-    assert _monitor(run_copy, "--fail-on-fairness") == (1 if clean["alarms"]["fairness"] else 0)
 
     _new_clients(run_copy, _shifted)
     shifted_json, html = tmp_path / "shifted.json", tmp_path / "report.html"
-    assert _monitor(run_copy, "--json", str(shifted_json), "--html", str(html), "--lang", "en") == 1
+    assert _monitor(run_copy, "--json", str(shifted_json), "--html", str(html), "--lang", "en", "--store") == 1
     out = capsys.readouterr().out
     snap = json.loads(shifted_json.read_text(encoding="utf-8"))
     psi = snap["drift"]["features"]["AMT_INCOME_TOTAL"]["psi"]
@@ -68,14 +70,22 @@ def test_monitor_exits_zero_on_a_clean_set_and_one_on_a_shifted_set(run_copy: Pa
     assert snap["drift"]["ranked"][0] in ("AMT_INCOME_TOTAL", "INCOME_PER_PERSON")
     assert "DRIFT ALARM" in out and "AMT_INCOME_TOTAL" in out
     assert html.read_text(encoding="utf-8").startswith("<!DOCTYPE html>") and '<html lang="en">' in html.read_text()
+    # --store: now the served build's snapshot (what GET /monitoring and the dashboard show)
+    assert stored_snapshot(run_copy, snap["build_id"]) == snap
 
 
-def test_monitor_store_makes_it_the_served_snapshot(run_copy: Paths) -> None:
-    from scoring.explain.cache_layout import ACTIVE_FILE, read_pointer
-    from scoring.monitoring.snapshot import snapshot_path
+@pytest.mark.parametrize(("drift", "fairness", "flag", "status"), [
+    ([], [], False, 0), ([], [{"figure": "selection_rate_ratio"}], False, 0),
+    ([], [{"figure": "selection_rate_ratio"}], True, 1), ([{"feature": "X", "psi": 0.4}], [], False, 1),
+])
+def test_exit_status_follows_the_alarms(drift: list, fairness: list, flag: bool, status: int,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fairness findings fail the run only with --fail-on-fairness; a drift alarm always does."""
+    import argparse
 
-    build = read_pointer(run_copy.shap_cache / ACTIVE_FILE)
-    target = snapshot_path(run_copy, build)
-    target.unlink()
-    assert _monitor(run_copy, "--store") in (0, 1)
-    assert json.loads(target.read_text(encoding="utf-8"))["build_id"] == build
+    from scoring.cli import monitor
+
+    monkeypatch.setattr(monitor, "current_snapshot", lambda paths: {"alarms": {"drift": drift, "fairness": fairness}})
+    monkeypatch.setattr(monitor, "summary_text", lambda snapshot, top: "summary")
+    args = argparse.Namespace(json=None, store=False, html=None, lang="fr", top=10, fail_on_fairness=flag)
+    assert monitor.cli_monitor(args, Paths()) == status
