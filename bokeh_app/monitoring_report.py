@@ -22,6 +22,7 @@ def report_html(snapshot: dict[str, Any] | None, lang: str = "fr") -> str:
     """The whole page: the snapshot's view under a page heading, `<html lang>` set."""
     lang = check_lang(lang)
     view = MonitoringView(snapshot, lang, heading_level=1)
+    view.layout.html_attributes = {"role": "main"}  # the page's one landmark: everything is the report
     html = file_html(view.layout, resources=INLINE, title=t("monitoring.report_title", lang),
                      theme=Theme(filename=str(APP_DIR / "theme.yaml")))
     return html.replace('<html lang="en">', f'<html lang="{lang}">', 1)

@@ -15,7 +15,7 @@ from bokeh.plotting import figure as Figure  # noqa: N812 - the figure class
 from bokeh_app.i18n import t
 from bokeh_app.monitoring_report import report_html
 from bokeh_app.panel_monitoring import MonitoringPanel, MonitoringView
-from tests.browser_support import CHROMIUM, page_in
+from tests.browser_support import CHROMIUM, axe_path, page_in, serious_axe_violations
 from tests.monitoring_support import constructed_snapshot
 
 
@@ -108,4 +108,6 @@ def test_the_html_report_opens_without_console_errors(snapshot: dict, tmp_path: 
         assert all(any(label in s for s in shown) for label in labels)  # the same words, visible
         page.get_by_text(t("show_data", lang)).first.click()
         assert page.locator("table.data-table").first.is_visible()
+        if axe_path() is not None:
+            assert serious_axe_violations(page) == []
     assert console == []
