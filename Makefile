@@ -17,10 +17,11 @@ $(STAMP): pyproject.toml | $(PY)
 
 venv: $(STAMP)
 
-## Build whatever artefact is missing (data -> features -> model -> SHAP cache), then serve the dashboard.
+## Build whatever artefact is missing (data -> features -> model -> SHAP cache), then serve the dashboard
+## in development mode (no sign-in, a banner says so; `python main.py serve` signs advisors in).
 run: venv
 	$(PY) main.py pipeline
-	$(PY) main.py serve
+	$(PY) main.py serve --dev
 
 ## Run the whole test suite.
 test: venv

@@ -192,7 +192,7 @@ def run(args: argparse.Namespace, paths: Paths) -> dict[str, Any]:
         ids = [int(i) for i in rng.choice(store.client_ids(), size=12, replace=False)]
         n_clients = len(store.client_ids())
         store.close()
-        env = dict(os.environ) | run_paths.to_env()
+        env = dict(os.environ) | run_paths.to_env() | {"SCORING_DASHBOARD_DEV": "1"}  # no sign-in
         env.pop("SCORING_API_URL", None)
         minimal = tmp / "minimal_app"
         minimal.mkdir()

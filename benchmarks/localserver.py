@@ -15,6 +15,7 @@ import urllib.request
 from typing import IO
 
 from scoring.paths import REPO_ROOT, Paths
+from scoring.security.web import ENV_DASHBOARD_DEV
 
 
 def free_port() -> int:
@@ -26,8 +27,9 @@ def free_port() -> int:
 
 def start_dashboard(paths: Paths, port: int, *, stderr: int | IO[bytes] = subprocess.DEVNULL,
                     timeout: float = 120.0, extra_args: tuple[str, ...] = ()) -> subprocess.Popen:
-    """`bokeh serve bokeh_app` on the run's artefacts (in-process scoring), once it answers."""
-    env = dict(os.environ) | paths.to_env()
+    """`bokeh serve bokeh_app` on the run's artefacts (in-process scoring), once it answers; in
+    development mode (no sign-in: `main.py serve --dev`), as benchmarks and most tests want."""
+    env = dict(os.environ) | paths.to_env() | {ENV_DASHBOARD_DEV: "1"}
     env.pop("SCORING_API_URL", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "bokeh", "serve", "bokeh_app", "--port", str(port), "--address", "127.0.0.1",

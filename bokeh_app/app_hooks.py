@@ -8,6 +8,7 @@ import logging
 import threading
 
 from bokeh_app import store
+from bokeh_app.account import request_account
 
 log = logging.getLogger("scoring.dashboard")
 
@@ -33,6 +34,12 @@ def _warm_up(warm_up) -> None:
         log.info("population sections warmed up: %s", warm_up())
     except Exception:  # noqa: BLE001 - the sections build what they need on first use
         log.exception("population warm-up failed")
+
+
+def process_request(request) -> dict:
+    """Bokeh's hook on the page's HTTP request: the signed-in user goes into the (signed)
+    session token, where the session reads it (`account.session_account`)."""
+    return request_account(request)
 
 
 def on_session_destroyed(session_context) -> None:

@@ -104,6 +104,14 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--allow-websocket-origin", action="append", default=None)
     p.add_argument("--num-procs", type=int, default=1)
     p.add_argument("--show", action="store_true", help="open a browser")
+    p.add_argument("--dev", action="store_true",
+                   help="development mode: no sign-in, a banner says so on every page (loopback only)")
+    p.add_argument("--trust-user-header", default=None, metavar="HEADER",
+                   help="single sign-on: trust this header (e.g. X-Remote-User) set by the corporate reverse "
+                        "proxy to name the signed-in user (off by default)")
+    p.add_argument("--behind-proxy", action="store_true",
+                   help="behind an HTTPS reverse proxy: take the client address and scheme from its "
+                        "X-Forwarded-* headers (secure cookies, per-client sign-in limits)")
     p.set_defaults(handler="scoring.cli.serving:cli_serve")
 
 

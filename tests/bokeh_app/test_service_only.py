@@ -34,6 +34,9 @@ ALLOWED = ("scoring.service.protocol", "scoring.text")
 PER_MODULE = {
     "store.py": {"scoring.paths", "scoring.service.http", "scoring.service.inprocess"},
     "i18n_tools.py": {"scoring.progress"},  # the catalogue maintenance command, not the served app
+    # the sign-in: who is signed in (the users file of the run), the failed-attempt limit
+    "account.py": {"scoring.paths", "scoring.security.files", "scoring.security.users", "scoring.security.web"},
+    "auth.py": {"scoring.security.limiter", "scoring.security.users"},
 }
 #: Documented exceptions, allowed everywhere: small pure modules shared on purpose.
 SHARED = {
