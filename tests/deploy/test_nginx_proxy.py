@@ -27,7 +27,7 @@ import pytest
 from benchmarks.localserver import free_port, stop
 from scoring.paths import REPO_ROOT, Paths
 from tests.browser_support import CHROMIUM, page_in
-from tests.deploy.support import load_render, unit_command
+from tests.deploy.support import load_render, serve_has_dev, unit_command
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 OPENSSL = shutil.which("openssl")
@@ -114,7 +114,7 @@ class Stack:
         api_env["SCORING_TOKENS_FILE"] = str(self.tmp / "tokens.json")
         self._spawn(api_argv, api_env, cwd, self.api_port, "the API")
         dash_argv, dash_env, cwd = unit_command(self.rendered["systemd/pad-dashboard.service"], self.config_dir)
-        if _serve_has_dev():
+        if serve_has_dev():
             dash_argv.append("--dev")
         self._spawn(dash_argv, dash_env, cwd, self.dashboard_port, "the dashboard")
         conf = nginx_conf(self.tmp, site)
@@ -142,14 +142,6 @@ class Stack:
                 except subprocess.TimeoutExpired:
                     pass
             stop(proc)
-
-
-def _serve_has_dev() -> bool:
-    """`serve --dev` (no sign-in) exists: the sign-in work adds it."""
-    from scoring.cli.commands import build_parser
-
-    _, unknown = build_parser().parse_known_args(["serve", "--dev"])
-    return not unknown
 
 
 @pytest.fixture(scope="module")
