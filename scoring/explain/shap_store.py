@@ -210,6 +210,11 @@ class ShapStore:
             self._probabilities = _readonly(proba)
         return self._probabilities
 
+    def probability(self, client_id: int) -> float:
+        """One client's cached probability from the in-memory array (no record decoded): the
+        score route's fast path, a few microseconds."""
+        return float(self.probabilities()[self._require(client_id)])
+
     def client_ids(self) -> np.ndarray:
         """SK_ID_CURR of every client in the feature table (read-only array)."""
         return self._ids

@@ -121,7 +121,11 @@ class InProcessClient(queries.PopulationAnswers):
         return build_profile(int(client_id), record, sample, lang)
 
     def score(self, client_id: int) -> Score:
-        return self._score(self._lookup(client_id))
+        try:
+            probability = self.store.probability(client_id)  # the in-memory array: no record decoded
+        except KeyError:
+            raise UnknownClient(_unknown(client_id)) from None
+        return self._score_of(int(client_id), probability)
 
     def explanation(self, client_id: int, top: int = 10, lang: str = "fr") -> Explanation:
         _check_top(top)  # before the look-up, as the API validates parameters first
@@ -292,10 +296,12 @@ class InProcessClient(queries.PopulationAnswers):
         return record, record.get("SAMPLE")
 
     def _score(self, exp: ClientExplanation, client_id: int | None = None) -> Score:
+        return self._score_of(client_id if client_id is not None else exp.client_id, float(exp.probability))
+
+    def _score_of(self, client_id: int | None, probability: float) -> Score:
         threshold = self.store.threshold
-        probability = float(exp.probability)
         return Score(
-            client_id=client_id if client_id is not None else exp.client_id,
+            client_id=client_id,
             probability=probability,
             threshold=threshold,
             refused=is_refused(probability, threshold),
