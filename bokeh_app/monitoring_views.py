@@ -170,10 +170,18 @@ def drift_table_html(snapshot: dict[str, Any], lang: str, top: int = TOP_LISTED)
         p = f.get("p_value")
         rows.append((label, ratio(f["psi"], lang), status_word(f["status"], lang),
                      t(TEST_KEYS.get(f.get("test"), "monitoring.test_ks"), lang),
-                     t("missing_value", lang) if p is None else fmt_number(p, lang, 4)))
+                     _p_value(p, lang)))
     headers = [t(k, lang) for k in ("monitoring.col_feature", "monitoring.col_psi", "monitoring.col_status",
                                     "monitoring.col_test", "monitoring.col_pvalue")]
     return html_table(t("monitoring.drift_table", lang), headers, rows)
+
+
+def _p_value(p: float | None, lang: str) -> str:
+    """A p-value to four decimals; below that, "< 0,0001" (hundreds of thousands of clients make
+    most differences "significant": the PSI says how much)."""
+    if p is None:
+        return t("missing_value", lang)
+    return fmt_number(p, lang, 4) if p >= 1e-4 else f"< {fmt_number(1e-4, lang, 4)}"
 
 
 def _bin_labels(name: str, entry: dict[str, Any], lang: str) -> list[str]:

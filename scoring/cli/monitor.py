@@ -75,7 +75,8 @@ def _fairness_lines(snapshot: dict[str, Any]) -> list[str]:
             for row in g["groups"]:
                 errors = (f", default {_pct(row['default_rate'])}, false refusals {_pct(row['false_refusal_rate'])},"
                           f" missed defaulters {_pct(row['missed_defaulter_rate'])}") if part["outcomes"] else ""
-                small = "  (too few clients to conclude)" if row["small"] or row.get("small_outcomes") else ""
+                small = ("  (too few clients to conclude)" if row["small"] else
+                         "  (too few defaulters or good clients for error rates)" if row.get("small_outcomes") else "")
                 lines.append(f"    {row['group']:<22} n={row['n']:>8,}  approved {_pct(row['approval_rate'])}, "
                              f"mean probability {_pct(row['mean_probability'])}{errors}{small}")
     return lines
@@ -106,7 +107,8 @@ def summary_text(snapshot: dict[str, Any], top: int = 10) -> str:
     policy = snapshot["policy"]
     used = policy["excluded_inputs_used"]
     lines.append(f"Inputs excluded by policy: {', '.join(policy['excluded_inputs']) or 'none'}"
-                 + (f"; USED by this model (trained with --keep-protected): {', '.join(used)}" if used else
+                 + (f"; USED by this model (trained before the policy or with --keep-protected): {', '.join(used)}"
+                    if used else
                     "; none used by this model"))
     for w in snapshot["warnings"]:
         lines.append(f"Warning: {w}")
