@@ -21,5 +21,5 @@ account = session_account(context)
 if account is None:
     build_refusal_document(doc, lang)
 else:
-    page = open_session(doc, arguments)
+    page = open_session(doc, arguments, user=account.user)
     add_account_bar(doc, account, getattr(page, "lang", lang), getattr(page, "lang_select", None))

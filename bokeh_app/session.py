@@ -101,8 +101,11 @@ def url_arguments(arguments: dict[str, list[bytes]]) -> dict[str, Any]:
 
 
 def open_session(doc: Document, arguments: dict[str, list[bytes]],
-                 sections: Sequence[tuple[str, PanelFactory]] | None = None) -> Dashboard | Div:
-    """What main.py does for each new session: the dashboard, or the "run the pipeline" page."""
+                 sections: Sequence[tuple[str, PanelFactory]] | None = None, *,
+                 user: str | None = None) -> Dashboard | Div:
+    """What main.py does for each new session: the dashboard, or the "run the pipeline" page.
+    The session uses the shared client as its signed-in `user` (`for_user`): what it scores and
+    which clients it opens are logged under that name."""
     from bokeh_app import store
 
     kwargs = url_arguments(arguments)
@@ -118,4 +121,4 @@ def open_session(doc: Document, arguments: dict[str, list[bytes]],
             from bokeh_app.panels import population_sections
 
             sections = population_sections(shared.population)
-    return build_document(doc, shared.client, index=shared.index, sections=sections, **kwargs)
+    return build_document(doc, shared.client.for_user(user), index=shared.index, sections=sections, **kwargs)

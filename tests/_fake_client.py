@@ -171,5 +171,9 @@ class FakeClient(queries.PopulationAnswers):
         # (only the credit amount is known to this fake; the other fields start empty)
         return WhatIfForm(client_id, self.threshold, overrides.form_fields(record))
 
+    def for_user(self, user: str | None) -> FakeClient:
+        """One object for every session (the fake logs nothing)."""
+        return self
+
     def check_overrides(self, values: dict[str, Any], lang: str = "fr", units: str = "display") -> OverrideCheck:
         return overrides.check(values, lang, units=units)

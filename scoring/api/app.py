@@ -36,8 +36,14 @@ from scoring.api.middleware import (
 )
 from scoring.api.models import field_errors, score_request_model, what_if_request_model
 from scoring.api.monitoring_routes import add_monitoring_routes
-from scoring.api.population_routes import add_population_routes
-from scoring.api.security import ApiSecurity, document_security, install_security
+from scoring.api.openapi_errors import document_errors
+from scoring.api.population_routes import add_population_routes, document_population
+from scoring.api.security import (
+    ApiSecurity,
+    document_security,
+    install_security,
+    request_user,
+)
 from scoring.errors import ArtefactMissing, UserError
 from scoring.paths import Paths
 from scoring.progress import log
@@ -212,33 +218,39 @@ def create_app(paths: Paths, client: InProcessClient | None = None, *,
 
     @app.get("/clients/{client_id}", summary="A client's key facts in human units")
     def profile(request: Request, client_id: int = _CLIENT_ID, lang: LangParam = _LANG) -> JSONResponse:
-        return JSONResponse(client.profile(client_id, lang or lang_for(request)))
+        facts = client.profile(client_id, lang or lang_for(request))
+        client.log_view(client_id, user=request_user(request))  # who opened whose file
+        return JSONResponse(facts)
 
     # A cache read and a log event queued for the background writer (no I/O): served on the event
     # loop, without the thread-pool hop that would dominate its latency. Every score is logged with
     # the server's own source ("api"); nothing in the request names it.
     @app.get("/clients/{client_id}/score", summary="Probability, decision and risk level (from the cache)")
-    async def score(client_id: int = _CLIENT_ID) -> JSONResponse:
+    async def score(request: Request, client_id: int = _CLIENT_ID) -> JSONResponse:
         result = client.score(client_id)
-        client.log_score(result)
+        client.log_score(result, user=request_user(request))
         return JSONResponse(_score_json(result))
 
     @app.get("/clients/{client_id}/explanation",
              summary="Concepts (summing to the score in points), principal reasons, top SHAP contributions")
     def explanation(request: Request, client_id: int = _CLIENT_ID, top: int = _TOP,
                     lang: LangParam = _LANG) -> JSONResponse:
-        return JSONResponse(_explanation_json(client.explanation(client_id, top, lang or lang_for(request))))
+        result = client.explanation(client_id, top, lang or lang_for(request))
+        client.log_view(client_id, user=request_user(request))
+        return JSONResponse(_explanation_json(result))
 
     @app.post("/clients/{client_id}/what-if", summary="Re-score the client with edited raw fields")
     def what_if(request: Request, body: what_if_body, client_id: int = _CLIENT_ID,  # type: ignore[valid-type]
                 top: int = _TOP, lang: LangParam = _LANG) -> JSONResponse:
-        result = client.what_if(client_id, body.overrides, top, lang or lang_for(request))
+        result = client.what_if(client_id, body.overrides, top, lang or lang_for(request), user=request_user(request))
         return JSONResponse(_what_if_json(result))
 
     @app.get("/clients/{client_id}/recourse",
              summary="What would change the decision: options for a refused client, margin of a granted one")
     def recourse(request: Request, client_id: int = _CLIENT_ID, lang: LangParam = _LANG) -> JSONResponse:
-        return JSONResponse(_recourse_json(client.recourse(client_id, lang or lang_for(request))))
+        result = client.recourse(client_id, lang or lang_for(request))
+        client.log_view(client_id, user=request_user(request))
+        return JSONResponse(_recourse_json(result))
 
     @app.post("/score", summary="Score a brand-new applicant from a complete raw record",
               responses={409: {"description": "SK_ID_CURR is an existing client's: use "
@@ -247,13 +259,16 @@ def create_app(paths: Paths, client: InProcessClient | None = None, *,
                   lang: LangParam = _LANG) -> JSONResponse:
         history = None if body.history is None else {
             table: rows for table, rows in body.history.model_dump().items() if rows is not None}
-        result = client.score_application(body.record.model_dump(), history, top, lang or lang_for(request))
+        result = client.score_application(body.record.model_dump(), history, top, lang or lang_for(request),
+                                          user=request_user(request))
         return JSONResponse(_explanation_json(result))
 
     add_population_routes(app, client, lang_for)
     add_monitoring_routes(app, client, lang_for)
     _document_overrides(app)
+    document_population(app, client)
     document_security(app, security)
+    document_errors(app)
     return app
 
 

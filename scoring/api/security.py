@@ -13,7 +13,8 @@ closed unless origins are listed. A client IP that sends more than
 learn all this through the environment (`to_env` / `from_env`).
 
 The request's user (the token's name, or the advisor a `--delegate` token
-names in `X-Scoring-User`) is `request_user(request)`, for the audit log.
+names in `X-Scoring-User`; any other token's header is ignored) is
+`request_user(request)`, for the audit log.
 """
 
 from __future__ import annotations
@@ -43,13 +44,12 @@ from scoring.security.files import tokens_file
 from scoring.security.limiter import FailureLimiter
 from scoring.security.tokens import TokenStore
 from scoring.security.users import NAME_PATTERN
+from scoring.security.web import USER_HEADER
 
 #: Host names every server accepts (loopback); `--allowed-host` adds more.
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 #: Routes answered without a token.
 PUBLIC_PATHS = frozenset({"/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
-#: The header a `--delegate` token names the dashboard user in.
-USER_HEADER = "X-Scoring-User"
 SCHEME = "bearerAuth"
 
 ENV_DEV = "SCORING_API_DEV"
@@ -124,7 +124,7 @@ class TokenBackend(AuthenticationBackend):
         user = found.name
         acting_for = conn.headers.get(USER_HEADER)
         if acting_for and found.delegate and NAME_PATTERN.match(acting_for):
-            user = f"{acting_for} via {found.name}"
+            user = acting_for  # the dashboard's signed-in advisor (the source says "api")
         return AuthCredentials(["api"]), SimpleUser(user)
 
 

@@ -145,8 +145,9 @@ def _add_monitor(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_log(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("log", help="print the latest entries of the prediction log")
+    p = sub.add_parser("log", help="print the latest entries of the prediction (audit) log")
     p.add_argument("--tail", type=int, default=20)
+    p.add_argument("--user", default=None, help="only this user's events (scores, what-if, clients viewed)")
     p.set_defaults(handler="scoring.service.prediction_log:cli_log")
 
 

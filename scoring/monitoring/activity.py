@@ -40,10 +40,11 @@ def read_log(path: Path, since: str | None = None) -> pl.DataFrame:
                                  "approved": pl.Boolean})
     if not Path(path).is_file():
         return empty
-    query = f"SELECT time, client_id, probability, decision = 'accepted' FROM {TABLE}"
+    # a `view` (someone opened a client's file) is no score served
+    query = f"SELECT time, client_id, probability, decision = 'accepted' FROM {TABLE} WHERE kind != 'view'"
     args: tuple[Any, ...] = ()
     if since is not None:
-        query += " WHERE time >= ?"
+        query += " AND time >= ?"
         args = (_log_time(since),)
     try:
         with contextlib.closing(_connect(Path(path))) as conn:

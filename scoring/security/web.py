@@ -1,7 +1,8 @@
-"""Names shared by `main.py serve` (scoring.cli.serving) and the dashboard's sign-in (bokeh_app).
+"""Names shared by `main.py serve` (scoring.cli.serving) and the dashboard's sign-in (bokeh_app),
+and by the HTTP client and the API for the user a request is made for.
 
 The CLI starts `bokeh serve` with these in its environment and arguments; the
-dashboard's modules read them. Kept here, below both, so each is said once.
+dashboard's modules read them. Kept here, below all of them, so each is said once.
 """
 
 #: `serve --dev`: no sign-in, and every page says so.
@@ -19,3 +20,6 @@ SESSION_HOURS = 12
 ENV_SECRET_KEY = "BOKEH_SECRET_KEY"
 ENV_COOKIE_SECRET = "BOKEH_COOKIE_SECRET"
 ENV_SIGN_SESSIONS = "BOKEH_SIGN_SESSIONS"
+#: The header in which the dashboard's HTTP client names the signed-in advisor; the API believes
+#: it only from a token created with `main.py tokens add NAME --delegate`.
+USER_HEADER = "X-Scoring-User"

@@ -10,6 +10,7 @@ traceback (the API does not send one).
 
 from __future__ import annotations
 
+import copy
 import json as jsonlib
 import os
 from collections.abc import Mapping, Sequence
@@ -17,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from scoring.security.web import USER_HEADER
 from scoring.service.protocol import (
     Comparison,
     ConceptContribution,
@@ -153,6 +155,16 @@ class HttpClient:
     def close(self) -> None:
         if self._own:
             self._http.close()
+
+    def for_user(self, user: str | None) -> HttpClient:
+        """This client for one signed-in user: the same connections, and the user named in the
+        X-Scoring-User header of every request (the API logs it when the token may delegate)."""
+        bound = copy.copy(self)
+        bound._own = False  # closing a session's copy never closes the shared connections
+        bound._headers = {k: v for k, v in self._headers.items() if k != USER_HEADER}
+        if user:
+            bound._headers[USER_HEADER] = user
+        return bound
 
     def __enter__(self) -> HttpClient:
         return self

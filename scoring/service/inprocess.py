@@ -32,6 +32,7 @@ from scoring.service import overrides as override_rules
 from scoring.service import population_queries as queries
 from scoring.service import reasons as concept_reasons
 from scoring.service import recourse as recourse_rules
+from scoring.service.audit import UserClient
 from scoring.service.health import pair_status
 from scoring.service.lang import lang_index, norm_lang, pick
 from scoring.service.model_card import build_card, json_safe, json_value
@@ -141,7 +142,7 @@ class InProcessClient(queries.PopulationAnswers):
         return concept_reasons.reason_records(reasons)
 
     def what_if(self, client_id: int, overrides: dict[str, Any], top: int = 10, lang: str = "fr",
-                *, source: str | None = None) -> WhatIf:
+                *, source: str | None = None, user: str | None = None) -> WhatIf:
         """Re-score the client with edited raw fields; the edited score is logged.
 
         `overrides` maps editable raw field names to raw values (the
@@ -160,7 +161,7 @@ class InProcessClient(queries.PopulationAnswers):
         features = self._edited_features(client_id, record, [clean])
         after = self._explain(self.store.explain_features(features), top, lang, client_id=int(client_id))
         after = replace(after, warnings=self._warnings(features, lang, self.store.features_row(client_id)))
-        self._log(after.score, "what_if", clean, source)
+        self._log(after.score, "what_if", clean, source, user)
         return WhatIf(before=before, after=after, overrides=clean)
 
     def recourse(self, client_id: int, lang: str = "fr") -> Recourse:
@@ -227,7 +228,8 @@ class InProcessClient(queries.PopulationAnswers):
 
     # -- extensions (also served by the API) ------------------------------------------------
     def score_application(self, record: dict[str, Any], history: dict[str, list[dict[str, Any]]] | None = None,
-                          top: int = 10, lang: str = "fr", *, source: str | None = None) -> Explanation:
+                          top: int = 10, lang: str = "fr", *, source: str | None = None,
+                          user: str | None = None) -> Explanation:
         """Score a brand-new applicant from a complete raw record (and optional raw history rows).
 
         Bad input raises InvalidOverride whose `errors` map "record.FIELD" or
@@ -249,7 +251,7 @@ class InProcessClient(queries.PopulationAnswers):
         features = features_for_client(clean_record, aggregates)
         result = self._explain(self.store.explain_features(features), top, lang, client_id=client_id)
         result = replace(result, warnings=self._warnings(features, lang))
-        self._log(result.score, "new_application", {}, source)
+        self._log(result.score, "new_application", {}, source, user)
         return result
 
     def model_card(self, lang: str = "fr") -> dict[str, Any]:
@@ -354,18 +356,26 @@ class InProcessClient(queries.PopulationAnswers):
     def _build_card(self, lang: str) -> dict[str, Any]:
         return build_card(self.store, self._global_importance(lang), lang)
 
-    def _log(self, score: Score, kind: str, overrides: dict[str, Any], source: str | None = None) -> None:
+    def _log(self, score: Score, kind: str, overrides: dict[str, Any], source: str | None = None,
+             user: str | None = None) -> None:
         self.log.append(PredictionEvent(
             client_id=score.client_id, model_version=score.model_version, probability=score.probability,
-            refused=score.refused, source=source or self.source, kind=kind, overrides=overrides,
+            refused=score.refused, source=source or self.source, kind=kind, overrides=overrides, user=user,
         ))
 
-    def log_score(self, score: Score, source: str | None = None) -> None:
+    def log_score(self, score: Score, source: str | None = None, user: str | None = None) -> None:
         """Record a score served from the cache (the API's GET /clients/{id}/score)."""
-        self.log.append(PredictionEvent(
-            client_id=score.client_id, model_version=score.model_version, probability=score.probability,
-            refused=score.refused, source=source or self.source, kind="score",
-        ))
+        self._log(score, "score", {}, source, user)
+
+    def log_view(self, client_id: int, user: str | None = None, source: str | None = None) -> None:
+        """Record that `user` opened the client's file (profile, explanation, recourse), with the
+        served score it showed: who looked at whom (GDPR accountability). Unknown: UnknownClient."""
+        self._log(self._score(self._lookup(client_id)), "view", {}, source, user)
+
+    def for_user(self, user: str | None) -> UserClient:
+        """This client as one signed-in user's session uses it: what it scores and which clients
+        it opens are logged under `user` (see `scoring.service.audit`)."""
+        return UserClient(self, user)
 
 
 def _check_top(top: Any) -> None:

@@ -289,9 +289,10 @@ class LogWriter:
             except FileNotFoundError:  # another writer ingested it meanwhile
                 continue
             try:
-                rows = [tuple(json.loads(line)[c] for c in self.sink.columns)
-                        for line in text.splitlines() if line.strip()]
-            except (ValueError, KeyError, TypeError) as exc:
+                optional = getattr(self.sink, "nullable", ())  # columns an older writer did not know
+                rows = [tuple(event.get(c) if c in optional else event[c] for c in self.sink.columns)
+                        for event in (json.loads(line) for line in text.splitlines() if line.strip())]
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 rejected = path.with_name(path.name + ".rejected")
                 log.error("prediction log spill file %s is unreadable (%s): kept as %s", path, exc,
                           rejected.name)

@@ -1,4 +1,5 @@
-"""SQLite log of every score served (what-if, new applicants, API score calls): the audit log.
+"""SQLite log of every score served (what-if, new applicants, API score calls) and of every
+look at a client's file (`view`), each with the signed-in user: the audit log.
 
 Why SQLite: one file next to the data, readable with any tool, and safe
 under several writer processes (the API's workers, dashboard sessions) in
@@ -51,15 +52,23 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
     decision TEXT NOT NULL CHECK (decision IN ('accepted', 'refused')),
     source TEXT NOT NULL,
     kind TEXT NOT NULL,
-    overrides TEXT NOT NULL DEFAULT '{{}}'
+    overrides TEXT NOT NULL DEFAULT '{{}}',
+    user TEXT
 )""", f"CREATE INDEX IF NOT EXISTS {TABLE}_client ON {TABLE}(client_id)",
     f"CREATE TABLE IF NOT EXISTS {SPILLS_TABLE} (name TEXT PRIMARY KEY, events INTEGER NOT NULL, "
     "ingested TEXT NOT NULL)")
 _INSERT = (
-    f"INSERT INTO {TABLE} (time, client_id, model_version, probability, decision, source, kind, overrides)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    f"INSERT INTO {TABLE} (time, client_id, model_version, probability, decision, source, kind, overrides, user)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-COLUMNS = ("id", "time", "client_id", "model_version", "probability", "decision", "source", "kind", "overrides")
+COLUMNS = ("id", "time", "client_id", "model_version", "probability", "decision", "source", "kind", "overrides",
+           "user")
+#: Columns added after the first release, nullable: an older database gets them by ALTER TABLE, an
+#: older spill file's events are ingested without them.
+ADDED_COLUMNS = {"user": "TEXT"}
+#: Event kinds; a `view` records who opened a client's file (profile, explanation, recourse) with
+#: the score it showed (GDPR accountability), and is not a score served.
+KINDS = ("score", "what_if", "new_application", "view")
 
 
 def utc_now() -> str:
@@ -69,7 +78,8 @@ def utc_now() -> str:
 
 @dataclass(frozen=True)
 class PredictionEvent:
-    """One served score. `kind` says which call produced it: score, what_if or new_application."""
+    """One served score, or one look at a client's file. `kind` says which call produced it
+    (`KINDS`); `user` is the signed-in user (None without sign-in)."""
 
     client_id: int | None
     model_version: str
@@ -79,6 +89,7 @@ class PredictionEvent:
     kind: str = "score"
     overrides: dict[str, Any] = field(default_factory=dict)
     time: str = field(default_factory=utc_now)
+    user: str | None = None
 
     def row(self) -> tuple[Any, ...]:
         if not math.isfinite(self.probability):
@@ -92,6 +103,7 @@ class PredictionEvent:
             str(self.source),
             str(self.kind),
             json.dumps(self.overrides, sort_keys=True, ensure_ascii=False, default=str),
+            None if self.user is None else str(self.user),
         )
 
 
@@ -104,6 +116,7 @@ class _SqliteSink:
     """The writer's side of the log: the schema, a batch insert, a spill file's ingestion."""
 
     columns = COLUMNS[1:]
+    nullable = tuple(ADDED_COLUMNS)
 
     def __init__(self, path: Path, busy_timeout_ms: int):
         self.path = path
@@ -119,6 +132,7 @@ class _SqliteSink:
             conn.execute("PRAGMA journal_mode = WAL")
             for statement in _DDL:
                 conn.execute(statement)
+            _add_columns(conn)
         except BaseException:
             conn.close()
             raise
@@ -135,6 +149,19 @@ class _SqliteSink:
             if claimed:
                 conn.executemany(_INSERT, rows)
         return bool(claimed)
+
+
+def _add_columns(conn: sqlite3.Connection) -> None:
+    """Bring a database made by an older version up to date (columns appended, never changed)."""
+    present = {row[1] for row in conn.execute(f"PRAGMA table_info({TABLE})")}
+    for name, kind in ADDED_COLUMNS.items():
+        if name not in present:
+            try:
+                conn.execute(f"ALTER TABLE {TABLE} ADD COLUMN {name} {kind}")
+            except sqlite3.OperationalError as exc:  # another process added it meanwhile
+                if "duplicate column" not in str(exc):
+                    raise
+    conn.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_user ON {TABLE}(user)")
 
 
 @contextlib.contextmanager
@@ -202,11 +229,22 @@ class PredictionLog:
                 return None
             raise
 
-    def tail(self, n: int = 20) -> list[dict[str, Any]]:
-        """The latest `n` events, oldest first, with overrides decoded from JSON."""
+    def tail(self, n: int = 20, user: str | None = None) -> list[dict[str, Any]]:
+        """The latest `n` events (of `user` only, when given), oldest first, with overrides decoded
+        from JSON."""
         if n <= 0:
             return []
-        rows = self._read(f"SELECT {', '.join(COLUMNS)} FROM {TABLE} ORDER BY id DESC LIMIT ?", (int(n),))
+        where, params = ("WHERE user = ? ", (user,)) if user is not None else ("", ())
+        try:
+            rows = self._read(f"SELECT {', '.join(COLUMNS)} FROM {TABLE} {where}ORDER BY id DESC LIMIT ?",
+                              (*params, int(n)))
+        except sqlite3.OperationalError as exc:  # a database no writer of this version opened yet
+            if "no such column: user" not in str(exc):
+                raise
+            if user is not None:
+                return []
+            legacy = ", ".join("NULL" if c in ADDED_COLUMNS else c for c in COLUMNS)
+            rows = self._read(f"SELECT {legacy} FROM {TABLE} ORDER BY id DESC LIMIT ?", (int(n),))
         events = [dict(zip(COLUMNS, r, strict=True)) for r in reversed(rows or [])]
         for event in events:
             event["overrides"] = json.loads(event["overrides"])
@@ -230,7 +268,7 @@ class PredictionLog:
 
 def format_table(events: list[dict[str, Any]]) -> str:
     """A plain fixed-width table of events for the terminal."""
-    headers = ("time (UTC)", "client", "model", "probability", "decision", "source", "kind", "overrides")
+    headers = ("time (UTC)", "client", "model", "probability", "decision", "source", "kind", "user", "overrides")
     rows = [
         (
             e["time"],
@@ -240,6 +278,7 @@ def format_table(events: list[dict[str, Any]]) -> str:
             e["decision"],
             e["source"],
             e["kind"],
+            e.get("user") or "-",
             ", ".join(f"{k}={v}" for k, v in e["overrides"].items()) or "-",
         )
         for e in events
@@ -252,7 +291,7 @@ def format_table(events: list[dict[str, Any]]) -> str:
 
 
 def cli_log(args: argparse.Namespace, paths: Paths) -> int:
-    """`python main.py log --tail N`: print the latest served scores."""
+    """`python main.py log --tail N [--user U]`: print the latest events (of one user)."""
     if args.tail <= 0:
         raise UserError(f"--tail must be a positive number of events, got {args.tail}")
     path = paths.prediction_log
@@ -262,11 +301,12 @@ def cli_log(args: argparse.Namespace, paths: Paths) -> int:
         _print_spills(log)
         return 0
     try:
-        events = log.tail(args.tail)
+        events = log.tail(args.tail, user=getattr(args, "user", None))
     except sqlite3.DatabaseError as exc:
         raise UserError(f"prediction log {path} is unreadable: {exc}") from exc
     print(format_table(events))
-    print(f"({len(events)} latest event(s) of {path})")
+    of_user = f" by user {args.user!r}" if getattr(args, "user", None) else ""
+    print(f"({len(events)} latest event(s){of_user} of {path})")
     _print_spills(log)
     return 0
 

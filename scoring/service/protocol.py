@@ -474,3 +474,7 @@ class ScoringClient(Protocol):
 
     # the data team's monitoring (scoring.monitoring.snapshot): fairness, drift, score over time
     def monitoring(self) -> dict[str, Any] | None: ...
+
+    # the signed-in user: this client as one user's session uses it (what it scores and which
+    # clients it opens are logged under `user`; None: no sign-in)
+    def for_user(self, user: str | None) -> ScoringClient: ...

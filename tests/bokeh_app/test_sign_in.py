@@ -31,6 +31,7 @@ from scoring.errors import UserError
 from scoring.paths import REPO_ROOT, Paths
 from scoring.security.limiter import MAX_FAILURES
 from scoring.security.users import UserStore
+from scoring.service.prediction_log import PredictionLog
 from tests.browser_support import CHROMIUM, axe_path, page_in, serious_axe_violations
 
 PASSWORD = "un mot de passe assez long"
@@ -241,6 +242,15 @@ def test_sign_in_end_to_end_in_a_browser(signed_server: str, chromium, small_run
         page.wait_for_function(f"document.title.endsWith('{client_id}')", timeout=30_000)
         page.locator("p.decision").wait_for(timeout=30_000)
         page.get_by_text(f"Connecté : {USER}").wait_for(timeout=10_000)
+        # a what-if: scored, shown, and logged under the signed-in advisor (with the view before it)
+        page.get_by_role("button", name="▸ Simuler un changement (afficher)").click()
+        credit = page.get_by_label("Montant du crédit (€)", exact=True)
+        credit.wait_for(timeout=30_000)
+        credit.fill(str(int(float(credit.input_value().replace(",", ".").replace("\u202f", "")) * 2)))
+        credit.press("Enter")
+        page.get_by_text("Après modification").first.wait_for(timeout=30_000)
+        assert [(e["kind"], e["client_id"]) for e in _logged(small_run, USER, 2)] == [
+            ("view", client_id), ("what_if", client_id)]
         page.get_by_label("Langue").select_option(label="English")
         page.get_by_text(f"Signed in: {USER}").wait_for(timeout=10_000)
         page.get_by_role("link", name="Sign out").click()
@@ -260,6 +270,16 @@ def test_development_mode_says_so_on_the_page(dashboard_server: str, chromium) -
         page.get_by_label("Langue").select_option(label="English")
         page.get_by_role("status").filter(has_text="Development mode: no sign-in").wait_for(timeout=10_000)
         assert page.get_by_role("link", name="Sign out").count() == 0
+
+
+def _logged(paths: Paths, user: str, n: int, timeout: float = 30.0) -> list[dict]:
+    """The user's latest `n` events in the run's log, once the server's writer has written them."""
+    deadline = time.monotonic() + timeout
+    while True:
+        events = PredictionLog(paths.prediction_log).tail(n, user=user)
+        if len(events) >= n or time.monotonic() > deadline:
+            return events
+        time.sleep(0.3)
 
 
 def _client_ids(paths: Paths) -> list[int]:

@@ -8,7 +8,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from scoring.api.app import create_app
-from scoring.api.security import ENV_ALLOWED_HOSTS, ENV_CORS_ORIGINS, ENV_DEV, ApiSecurity
+from scoring.api.security import (
+    ENV_ALLOWED_HOSTS,
+    ENV_CORS_ORIGINS,
+    ENV_DEV,
+    ApiSecurity,
+)
 from scoring.paths import Paths
 from scoring.security.limiter import FailureLimiter
 from scoring.security.tokens import TokenStore
@@ -162,3 +167,25 @@ def test_worker_processes_get_the_settings_through_the_environment(tmp_path: Pat
     for name, value in ApiSecurity.configure(paths, dev=True).to_env().items():
         monkeypatch.setenv(name, value)
     assert ApiSecurity.from_env(paths).tokens is None
+
+
+def test_the_log_records_the_api_user_and_every_client_viewed(small_run: Paths, inproc: InProcessClient,
+                                                              tokens: TokenStore) -> None:
+    cid = inproc.client_ids()[1]
+    crm, dashboard = tokens.add("crm"), tokens.add("dashboard", delegate=True)
+    api = _secured(small_run, inproc, tokens)
+    as_alice = _bearer(dashboard) | {"X-Scoring-User": "alice.martin"}
+    before = inproc.log.count()
+    assert api.get(f"/clients/{cid}", headers=_bearer(crm)).status_code == 200
+    # only a --delegate token may name the user it acts for: crm's header is ignored
+    assert api.get(f"/clients/{cid}/explanation", headers=_bearer(crm) | {"X-Scoring-User": "mallory"}).status_code == 200
+    assert api.get(f"/clients/{cid}/score", headers=as_alice).status_code == 200
+    assert api.post(f"/clients/{cid}/what-if", headers=as_alice,
+                    json={"overrides": {"AMT_CREDIT": 300_000.0}}).status_code == 200
+    assert api.get(f"/clients/{cid}/recourse", headers=_bearer(dashboard)).status_code == 200
+    assert api.get("/clients/999999999", headers=_bearer(crm)).status_code == 404  # nothing shown, nothing logged
+    assert api.get(f"/clients/{cid}", headers={"X-Scoring-User": "alice.martin"}).status_code == 401
+    events = inproc.log.tail(50)[-(inproc.log.count() - before):]
+    assert [(e["kind"], e["client_id"], e["user"], e["source"]) for e in events] == [
+        ("view", cid, "crm", "api"), ("view", cid, "crm", "api"), ("score", cid, "alice.martin", "api"),
+        ("what_if", cid, "alice.martin", "api"), ("view", cid, "dashboard", "api")]

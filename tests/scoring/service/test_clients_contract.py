@@ -508,3 +508,45 @@ def test_monitoring_snapshot(client: Any, inproc: InProcessClient, monkeypatch: 
     assert income["psi"] >= 0 and income["status"] in ("stable", "watch", "shifted")
     monkeypatch.setattr(inproc, "monitoring", lambda: None)
     assert client.monitoring() is None
+
+
+# --------------------------------------------------------------------------- a signed-in user's client
+
+
+@pytest.fixture(scope="module")
+def delegating(small_run: Paths, inproc: InProcessClient, tmp_path_factory: pytest.TempPathFactory):
+    """The HTTP client as the signed-in dashboard uses it: a --delegate token on a secured API."""
+    from scoring.api.security import ApiSecurity
+    from scoring.security.tokens import TokenStore
+
+    tokens = TokenStore(tmp_path_factory.mktemp("contract_tokens") / "tokens.json")
+    token = tokens.add("dashboard", delegate=True)
+    secured = create_app(small_run, client=inproc, security=ApiSecurity(tokens=tokens, allowed_hosts=("testserver",)))
+    with TestClient(secured) as http:
+        yield HttpClient(http=http, token=token)
+
+
+def test_for_user_answers_as_the_shared_client(client: Any, ids: dict[str, int]) -> None:
+    bound = client.for_user("alice.martin")
+    assert isinstance(bound, ScoringClient)
+    cid = ids["refused"]
+    assert bound.profile(cid) == client.profile(cid)
+    assert bound.score(cid) == client.score(cid)
+    assert bound.what_if(cid, {"AMT_CREDIT": 250_000.0}, top=5) == client.what_if(cid, {"AMT_CREDIT": 250_000.0}, top=5)
+    assert bound.client_ids() == client.client_ids() and bound.for_user(None).client_ids() == client.client_ids()
+
+
+@pytest.mark.parametrize("implementation", ["inprocess", "http"])
+def test_a_users_client_logs_the_clients_it_opens_and_scores_under_the_user(
+        implementation: str, inproc: InProcessClient, delegating: HttpClient, ids: dict[str, int]) -> None:
+    base = inproc if implementation == "inprocess" else delegating
+    cid = ids["accepted"]
+    before = inproc.log.count()
+    bound = base.for_user("alice.martin")
+    bound.profile(cid)
+    bound.what_if(cid, {"AMT_CREDIT": 300_000.0}, top=5)
+    with pytest.raises(UnknownClient):
+        bound.profile(999_999_999)
+    events = inproc.log.tail(20)[-(inproc.log.count() - before):]
+    assert [(e["kind"], e["client_id"], e["user"]) for e in events] == [
+        ("view", cid, "alice.martin"), ("what_if", cid, "alice.martin")]
