@@ -330,6 +330,8 @@ def cli_api(args: argparse.Namespace, paths: Paths) -> int:
 
 def _cli_security(args: argparse.Namespace, paths: Paths) -> ApiSecurity:
     """Tokens unless --dev; the served host name and --allowed-host accepted; CORS for --cors-origin."""
+    if args.dev and args.host not in ("127.0.0.1", "localhost", "::1"):
+        raise UserError(f"--dev answers without a token: only on loopback (--host 127.0.0.1), not on {args.host}")
     hosts = list(args.allowed_host or [])
     if args.host not in ("0.0.0.0", "::"):  # a specific address or name: the one clients use
         hosts.append(args.host)

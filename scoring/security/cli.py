@@ -54,7 +54,8 @@ def cli_users(args: argparse.Namespace, paths: Paths) -> int:
     elif args.action == "remove":
         name = _name(args, "users")
         store.remove(name)
-        print(f"user {name!r} removed from {store.path} (signed-in sessions end at their next request)")
+        print(f"user {name!r} removed from {store.path} (the next page load asks to sign in; "
+              "pages already open keep working until reloaded)")
     return 0
 
 

@@ -189,3 +189,19 @@ def test_the_log_records_the_api_user_and_every_client_viewed(small_run: Paths, 
     assert [(e["kind"], e["client_id"], e["user"], e["source"]) for e in events] == [
         ("view", cid, "crm", "api"), ("view", cid, "crm", "api"), ("score", cid, "alice.martin", "api"),
         ("what_if", cid, "alice.martin", "api"), ("view", cid, "dashboard", "api")]
+
+
+def test_the_cli_refuses_development_mode_beyond_loopback_and_accepts_the_served_host(tmp_path: Path) -> None:
+    from scoring.api.app import _cli_security
+    from scoring.cli.commands import build_parser
+    from scoring.errors import UserError
+
+    paths = Paths(data_dir=tmp_path)
+    with pytest.raises(UserError, match="only on loopback"):
+        _cli_security(build_parser().parse_args(["api", "--dev", "--host", "0.0.0.0"]), paths)
+    args = build_parser().parse_args(["api", "--host", "scoring.internal", "--allowed-host", "*.example.com",
+                                      "--cors-origin", "https://crm.example.com"])
+    security = _cli_security(args, paths)
+    assert security.tokens is not None
+    assert security.allowed_hosts == ("127.0.0.1", "localhost", "::1", "*.example.com", "scoring.internal")
+    assert security.cors_origins == ("https://crm.example.com",)
