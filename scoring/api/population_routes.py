@@ -16,7 +16,7 @@ from fastapi import FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from scoring.api.models import overrides_check_model, selection_request_model
-from scoring.service.population_queries import MAX_POINTS
+from scoring.service.population_queries import MAX_POINTS, MAX_POINTS_LIMIT
 from scoring.service.protocol import (
     Comparison,
     OverrideCheck,
@@ -89,3 +89,37 @@ def add_population_routes(app: FastAPI, client: Any, lang_for: Callable[[Request
               units: Literal["display", "raw"] = Query("display", description="units of the values"),
               lang: LangParam = _LANG) -> JSONResponse:
         return JSONResponse(to_json(client.check_overrides(body.overrides, lang or lang_for(request), units)))
+
+
+def document_population(app: FastAPI, client: Any) -> None:
+    """Name the allowed features and groups in the OpenAPI document (known once the population
+    is loaded: the document is built on its first request, not at start-up)."""
+    build = app.openapi
+    done: dict[str, Any] = {}
+
+    def openapi() -> dict[str, Any]:
+        schema = build()
+        if done.get("schema") is schema:
+            return schema
+        info = client.population()
+        every = [f.name for f in info.features]
+        numeric = [f.name for f in info.features if f.kind == "numeric"]
+        enums = {("/population/comparison", "feature"): every,
+                 ("/population/comparison", "group"): list(info.comparison_groups),
+                 ("/population/scatter", "x"): numeric, ("/population/scatter", "y"): numeric}
+        for (path, name), allowed in enums.items():
+            for parameter in schema["paths"].get(path, {}).get("get", {}).get("parameters", []):
+                if parameter.get("name") == name:
+                    parameter["schema"]["enum"] = allowed
+        for parameter in schema["paths"].get("/population/scatter", {}).get("get", {}).get("parameters", []):
+            if parameter.get("name") == "max_points":
+                parameter["schema"] |= {"minimum": 1, "maximum": MAX_POINTS_LIMIT}
+        body = schema.get("components", {}).get("schemas", {}).get("SelectionRequest", {})
+        for axis in ("x", "y"):
+            if axis in body.get("properties", {}):
+                body["properties"][axis] = {"anyOf": [{"type": "string", "enum": numeric}, {"type": "null"}],
+                                            "description": f"numeric feature on the {axis} axis of the region"}
+        done["schema"] = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -42,6 +42,8 @@ INDEX_SIZE = 10_000
 REFERENCE_SIZE = 2_000
 #: Query rows per block (bounds the distance matrix held in memory).
 _BLOCK = 256
+#: Standardized values are clipped to this many standard deviations (float32 stays finite).
+Z_LIMIT = 1e6
 
 
 @dataclass(frozen=True)
@@ -105,8 +107,11 @@ class NoveltyReference:
         """Rows over `names` -> their `knn_names` in training standard deviations; a missing
         value takes the training mean (0), so it never makes a row look unusual."""
         values = np.asarray(values, dtype=np.float64).reshape(-1, len(self.names))[:, self.knn_columns]
-        z = (values - self.center) / self.scale
-        return np.where(np.isnan(z), 0.0, z).astype(np.float32)
+        with np.errstate(over="ignore", invalid="ignore"):
+            z = (values - self.center) / self.scale
+        # a value a million deviations away is as unusual as one further: clipping keeps an
+        # absurd input (1e300) finite in float32 instead of failing the neighbour search
+        return np.clip(np.where(np.isnan(z), 0.0, z), -Z_LIMIT, Z_LIMIT).astype(np.float32)
 
     def distances(self, values: np.ndarray) -> np.ndarray:
         """Mean distance of each row (over `names`) to its k nearest training clients."""

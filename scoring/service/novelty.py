@@ -106,7 +106,8 @@ def warnings(ref: NoveltyReference, features: pl.DataFrame, lang: str = "fr",
 
 def _range_warning(ref: NoveltyReference, row: np.ndarray, where: np.ndarray, lang: str) -> DataWarning:
     width = np.where(ref.high > ref.low, ref.high - ref.low, 1.0)
-    excess = np.maximum(ref.low - row, row - ref.high) / width
+    with np.errstate(over="ignore"):  # 1e308 is far beyond: +inf ranks it first, as it should
+        excess = np.maximum(ref.low - row, row - ref.high) / width
     order = where[np.argsort(-excess[where], kind="stable")]
     names = [ref.names[j] for j in order]
     labels = [catalogue.label(name, lang) for name in names]

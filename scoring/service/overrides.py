@@ -273,6 +273,17 @@ def form_fields(record: Mapping[str, Any]) -> list[FormField]:
     return out
 
 
+def _raw_bounds(raw_spec: catalogue.RawField) -> dict[str, float]:
+    """The display limits in raw units (converted ones too: 0..60 years of employment are
+    -21915..0 days), as JSON Schema bounds."""
+    if raw_spec.minimum is None or raw_spec.maximum is None:
+        return {}
+    if not raw_spec.converts:
+        return {"minimum": raw_spec.minimum, "maximum": raw_spec.maximum}
+    low, high = sorted((raw_spec.to_raw(raw_spec.minimum), raw_spec.to_raw(raw_spec.maximum)))
+    return {"minimum": low, "maximum": high}
+
+
 def json_schema() -> dict[str, Any]:
     """The OpenAPI schema of a what-if body's `overrides` (raw units), for the API's docs only."""
     properties = {}
@@ -285,11 +296,9 @@ def json_schema() -> dict[str, Any]:
                 prop["enum"] = list(spec.categories)
         else:
             prop = {"type": "integer" if spec.raw_kind == "int" else "number"}
-            raw_spec = catalogue.RAW_FIELDS[name]
-            if raw_spec.raw_min is not None:
-                prop["minimum"] = raw_spec.raw_min
-            if raw_spec.raw_max is not None:
-                prop["maximum"] = raw_spec.raw_max
+            prop |= _raw_bounds(catalogue.RAW_FIELDS[name])
+            if spec.empty_raw is not None:  # e.g. DAYS_EMPLOYED's 365243: "no current job"
+                prop = {"anyOf": [prop, {"const": spec.empty_raw}]}
         if spec.nullable:
             prop = {"anyOf": [prop, {"type": "null"}]}
         limits = "" if spec.minimum is None else f"; display range {spec.minimum}..{spec.maximum} {spec.unit}"

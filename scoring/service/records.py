@@ -18,9 +18,16 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+)
 
-from scoring.data.schema import TABLES, Column
+from scoring.data.schema import TABLES, Column, Range
 from scoring.features.history import HISTORY_TABLES
 from scoring.service.lang import lang_index
 from scoring.service.protocol import InvalidOverride
@@ -35,26 +42,52 @@ MAX_HISTORY_ROWS = 5_000
 OPTIONAL_IDS = frozenset({"SK_ID_CURR"})
 
 _STRICT = ConfigDict(extra="forbid", strict=True)
-#: Integer columns are stored as Int64: larger JSON integers are refused up front.
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+#: Integer columns are stored as Int64; a larger JSON integer is refused up front (bounds a float
+#: can hold exactly, so that a JSON Schema validator comparing as floats agrees with ours).
+INT64_MIN, INT64_MAX = -9_200_000_000_000_000_000, 9_200_000_000_000_000_000
 
 
-def _annotation(col: Column) -> Any:
-    """The pydantic type of one raw column (strict, finite, categories as a Literal)."""
+def _integral(value: Any) -> Any:
+    """A JSON number with no fraction is an integer (JSON Schema says so: 2.0 is one)."""
+    if isinstance(value, float) and value.is_integer() and INT64_MIN <= value <= INT64_MAX:
+        return int(value)
+    return value
+
+
+def _limits(col: Column, ranges: tuple[Range, ...]) -> tuple[float | None, float | None, int | None]:
+    """(low, high, sentinel) of the column's error-severity plausible ranges (the validator's)."""
+    low = high = sentinel = None
+    for rule in ranges:
+        if rule.severity == "error" and col.name in rule.columns:
+            low = rule.low if low is None or (rule.low is not None and rule.low > low) else low
+            high = rule.high if high is None or (rule.high is not None and rule.high < high) else high
+            sentinel = rule.sentinel if rule.sentinel is not None else sentinel
+    return low, high, sentinel
+
+
+def _annotation(col: Column, ranges: tuple[Range, ...] = ()) -> Any:
+    """The pydantic type of one raw column (strict, finite, within the schema's plausible
+    ranges, categories as a Literal)."""
+    low, high, sentinel = _limits(col, ranges)
     if col.kind == "int":
-        return Annotated[int, Field(strict=True, ge=INT64_MIN, le=INT64_MAX)]
-    if col.kind == "float":
-        return Annotated[float, Field(strict=True, allow_inf_nan=False)]
-    if col.categories:
+        # the validator after the Field: pydantic then documents the bounds as minimum/maximum
+        ann: Any = Annotated[int, Field(strict=True, ge=INT64_MIN if low is None else math.ceil(low),
+                                        le=INT64_MAX if high is None else math.floor(high)),
+                             BeforeValidator(_integral)]
+    elif col.kind == "float":
+        ann = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=low, le=high)]
+    elif col.categories:
         return Literal[col.categories]  # type: ignore[valid-type]
-    return Annotated[str, Field(strict=True, max_length=200)]
+    else:
+        return Annotated[str, Field(strict=True, max_length=200)]
+    return ann if sentinel is None else Literal[sentinel] | ann  # type: ignore[valid-type]
 
 
-def _fields(columns: tuple[Column, ...]) -> dict[str, Any]:
+def _fields(columns: tuple[Column, ...], ranges: tuple[Range, ...] = ()) -> dict[str, Any]:
     """Required where the schema says never null; nullable columns and ids default to null."""
     fields: dict[str, Any] = {}
     for col in columns:
-        ann = _annotation(col)
+        ann = _annotation(col, ranges)
         if col.nullable or col.name in OPTIONAL_IDS:
             fields[col.name] = (ann | None, None)
         else:
@@ -71,7 +104,7 @@ def application_model() -> type[BaseModel]:
     """A complete raw application record (application_test columns; SK_ID_CURR optional)."""
     return _model(
         "ApplicationRecord",
-        _fields(TABLES["application_test"].columns),
+        _fields(TABLES["application_test"].columns, TABLES["application_test"].ranges),
         "One raw application, with the column names, types and categories of application_test.csv.",
     )
 
@@ -81,7 +114,7 @@ def history_row_model(table: str) -> type[BaseModel]:
     """One raw row of a history table (SK_ID_CURR optional: it is the applicant's)."""
     return _model(
         f"{table[0].upper()}{table[1:]}Row".replace("_", ""),
-        _fields(TABLES[table].columns),
+        _fields(TABLES[table].columns, TABLES[table].ranges),
         f"One raw row of {TABLES[table].file_name}.",
     )
 

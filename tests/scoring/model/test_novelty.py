@@ -94,3 +94,11 @@ def test_the_model_folder_carries_the_reference(reference: NoveltyReference, tmp
     assert (tmp_path / "with" / NOVELTY_FILE).is_file()
     assert ScoringModel.load(tmp_path / "with").novelty.limit == reference.limit
     assert ScoringModel.load(tmp_path / "without").novelty is None  # old models keep loading
+
+
+def test_an_absurd_magnitude_is_far_not_an_error(reference: NoveltyReference) -> None:
+    """1e300 overflows float32 once standardized: it must come out as a (huge) finite distance."""
+    row = np.zeros((1, len(reference.names)))
+    row[0, reference.knn_columns[0]] = 1e300
+    distance = reference.distances(row)
+    assert np.isfinite(distance).all() and distance[0] > reference.limit
