@@ -6,9 +6,10 @@ locally as `refresh-cache` does (CatBoost on every core), then with
 each (N = --workers, at least 2), each run into its own temporary cache
 folder. Reported per run: wall time of the build and of its stages (the
 partitions, the driver's SQLite writes, the verification), microseconds per
-client, peak resident memory of the driver and of the largest worker, the
-build's size on disk per client, and the 1-minute load average before and
-after. The Dask builds are checked equal to the local one (probabilities).
+client, the CPU time of the driver and of the workers per client (what the
+build costs whatever else runs on the machine), peak resident memory of the
+driver and of the largest worker, the build's size on disk per client, and
+the 1-minute load average before and after. The Dask builds are checked equal to the local one (probabilities).
 
 With a feature table and a current model under --data-dir they are used as
 they are (e.g. a copy of the real-size run); otherwise a run of
@@ -50,16 +51,31 @@ class _StepTimes(logging.Handler):
             self.seconds[match.group(1)] = float(match.group(2))
 
 
-class _PeakMemory:
-    """Peak RSS of this process and of its child processes (the local cluster's workers)."""
+class _Processes:
+    """Peak RSS and CPU time of this process (the driver) and of its child processes (the local
+    cluster's workers). CPU time is what a build costs whatever else runs on the machine."""
 
     def __init__(self) -> None:
         import psutil
 
         self._me = psutil.Process()
         self.driver = self.worker = 0
+        self.driver_cpu = self.workers_cpu = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _cpu(self) -> tuple[float, float]:
+        import psutil
+
+        def used(process) -> float:
+            times = process.cpu_times()
+            return times.user + times.system
+
+        workers = 0.0
+        for child in self._me.children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                workers += used(child)
+        return used(self._me), workers
 
     def _sample(self) -> None:
         import psutil
@@ -72,13 +88,16 @@ class _PeakMemory:
                         self.worker = max(self.worker, child.memory_info().rss)
             self._stop.wait(SAMPLE_S)
 
-    def __enter__(self) -> _PeakMemory:
+    def __enter__(self) -> _Processes:
+        self._cpu_start = self._cpu()
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+        driver, workers = self._cpu()
+        self.driver_cpu, self.workers_cpu = driver - self._cpu_start[0], workers - self._cpu_start[1]
 
 
 @contextlib.contextmanager
@@ -108,7 +127,7 @@ def _build(source: Paths, cache_dir: Path, chunk_size: int, scheduler: str | Non
     log.addHandler(steps)
     load_before = os.getloadavg()[0]
     try:
-        with _PeakMemory() as memory, _timed_writes() as writes:
+        with _Processes() as processes, _timed_writes() as writes:
             start = time.perf_counter()
             build_id = refresh_cache(Paths(source.data_dir, cache_dir), chunk_size=chunk_size, scheduler=scheduler)
             wall = time.perf_counter() - start
@@ -128,8 +147,10 @@ def _build(source: Paths, cache_dir: Path, chunk_size: int, scheduler: str | Non
         "wall_us_per_client": round(wall * per_client, 1),
         "partitions_us_per_client": round((steps.seconds.get("SHAP values") or 0) * per_client, 1),
         "driver_write_us_per_client": round(writes[0] * per_client, 1),
-        "peak_rss_driver_mb": round(memory.driver / 2**20),
-        "peak_rss_largest_worker_mb": round(memory.worker / 2**20) if scheduler else None,
+        "driver_cpu_us_per_client": round(processes.driver_cpu * per_client, 1),
+        "workers_cpu_us_per_client": round(processes.workers_cpu * per_client, 1) if scheduler else None,
+        "peak_rss_driver_mb": round(processes.driver / 2**20),
+        "peak_rss_largest_worker_mb": round(processes.worker / 2**20) if scheduler else None,
         "cache_bytes_per_client": round(size / n),
         "load_average_1min_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
