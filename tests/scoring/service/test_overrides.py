@@ -127,9 +127,14 @@ def test_json_schema_documents_every_accepted_field_in_raw_units():
     schema = o.json_schema()
     assert set(schema["properties"]) == set(catalogue.RAW_FIELDS) - set(PROTECTED)
     assert schema["additionalProperties"] is False
-    assert schema["properties"]["DAYS_EMPLOYED"]["type"] == "integer"
     assert schema["properties"]["AMT_CREDIT"]["anyOf"][0]["maximum"] == 10_000_000
-    assert "minimum" not in schema["properties"]["DAYS_EMPLOYED"]  # no raw range for negative days
+    # 0..60 years of employment in raw days (negative: before the application), or the
+    # "no current job" code: every value the schema allows, the validator accepts
+    days, no_job = schema["properties"]["DAYS_EMPLOYED"]["anyOf"]
+    assert days == {"type": "integer", "minimum": -21915, "maximum": 0} and no_job == {"const": 365243}
+    for raw in (days["minimum"], days["maximum"], no_job["const"]):
+        assert o.validate({"DAYS_EMPLOYED": raw}, "en", units="raw") == ({"DAYS_EMPLOYED": raw}, {})
+    assert o.validate({"DAYS_EMPLOYED": days["minimum"] - 1}, "en", units="raw")[1]
     assert "With parents" in schema["properties"]["NAME_HOUSING_TYPE"]["enum"]
 
 
