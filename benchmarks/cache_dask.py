@@ -39,14 +39,17 @@ SAMPLE_S = 0.2
 
 
 class _StepTimes(logging.Handler):
-    """Collects the 'NAME done in X s' lines of `scoring.progress.step`."""
+    """Collects the 'NAME done in X s' lines of `scoring.progress.step` (and the monitoring
+    snapshot's time, which the nightly job computes after the switch)."""
 
     def __init__(self) -> None:
         super().__init__(logging.INFO)
         self.seconds: dict[str, float] = {}
 
     def emit(self, record: logging.LogRecord) -> None:
-        match = re.fullmatch(r"(.+) done in ([0-9.]+) s", record.getMessage())
+        message = record.getMessage()
+        match = (re.fullmatch(r"(.+) done in ([0-9.]+) s", message)
+                 or re.match(r"(monitoring snapshot) \S+ in ([0-9.]+) s", message))
         if match:
             self.seconds[match.group(1)] = float(match.group(2))
 
@@ -144,6 +147,7 @@ def _build(source: Paths, cache_dir: Path, chunk_size: int, scheduler: str | Non
         "partitions_seconds": steps.seconds.get("SHAP values"),
         "driver_write_seconds": round(writes[0], 1),
         "verify_seconds": steps.seconds.get("verify cache"),
+        "monitoring_snapshot_seconds": steps.seconds.get("monitoring snapshot"),  # None: no snapshot
         "wall_us_per_client": round(wall * per_client, 1),
         "partitions_us_per_client": round((steps.seconds.get("SHAP values") or 0) * per_client, 1),
         "driver_write_us_per_client": round(writes[0] * per_client, 1),
