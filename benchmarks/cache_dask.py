@@ -9,7 +9,8 @@ partitions, the driver's SQLite writes, the verification), microseconds per
 client, the CPU time of the driver and of the workers per client (what the
 build costs whatever else runs on the machine), peak resident memory of the
 driver and of the largest worker, the build's size on disk per client, and
-the 1-minute load average before and after. The Dask builds are checked equal to the local one (probabilities).
+the 1-minute load average before and after; and what one serving process
+holds for the local build (RSS once open and once warmed up, per client). The Dask builds are checked equal to the local one (probabilities).
 
 With a feature table and a current model under --data-dir they are used as
 they are (e.g. a copy of the real-size run); otherwise a run of
@@ -160,6 +161,48 @@ def _build(source: Paths, cache_dir: Path, chunk_size: int, scheduler: str | Non
     }
 
 
+_SERVING_PROCESS = """
+import json, sys, time
+from pathlib import Path
+import psutil
+me = psutil.Process()
+from scoring.paths import Paths
+from scoring.service.inprocess import InProcessClient
+imported = me.memory_info().rss
+class NoLog:
+    def append(self, event): pass
+start = time.perf_counter()
+client = InProcessClient(Paths(Path(sys.argv[1]), Path(sys.argv[2])), prediction_log=NoLog())
+opened, open_s = me.memory_info().rss, time.perf_counter() - start
+start = time.perf_counter()
+client.warm_up()
+warm_s = time.perf_counter() - start
+print(json.dumps({"imported": imported, "opened": opened, "warm": me.memory_info().rss,
+                  "open_s": open_s, "warm_s": warm_s, "n": len(client.client_ids())}))
+"""
+
+
+def _serving_process(data_dir: Path, cache_dir: Path) -> dict[str, Any]:
+    """What one serving process (a dashboard process, an API worker) holds for this build: RSS
+    after the imports, once the client is open, once the population sections are warmed up."""
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", _SERVING_PROCESS, str(data_dir), str(cache_dir)],
+                         capture_output=True, text=True, check=True).stdout
+    m = json.loads(out.strip().splitlines()[-1])
+    per_client = 1 / m["n"]
+    return {
+        "rss_after_imports_mb": round(m["imported"] / 2**20),
+        "rss_open_mb": round(m["opened"] / 2**20),
+        "rss_warm_mb": round(m["warm"] / 2**20),
+        "open_seconds": round(m["open_s"], 1),
+        "warm_up_seconds": round(m["warm_s"], 1),
+        "bytes_per_client_warm": round((m["warm"] - m["imported"]) * per_client),
+    }
+
+
 def _n_clients(build: Path) -> int:
     from scoring.explain.cache_layout import read_manifest
 
@@ -204,6 +247,7 @@ def run(args: argparse.Namespace, paths: Paths) -> dict[str, Any]:
         log.info("bench cache-dask: local build")
         figures["local"] = _build(source, Path(tmp) / "local", chunk_size, None)
         reference = _probabilities(Path(tmp) / "local", figures["local"]["build_id"])
+        figures["serving_process"] = _serving_process(source.data_dir, Path(tmp) / "local")
         for n_workers in range(1, max(2, args.workers) + 1):
             log.info("bench cache-dask: Dask, %d worker process(es) x 1 thread", n_workers)
             with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
