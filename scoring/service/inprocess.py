@@ -161,7 +161,7 @@ class InProcessClient(queries.PopulationAnswers):
         features = self._edited_features(client_id, record, [clean])
         after = self._explain(self.store.explain_features(features), top, lang, client_id=int(client_id))
         after = replace(after, warnings=self._warnings(features, lang, self.store.features_row(client_id)))
-        self._log(after.score, "what_if", clean, source, user)
+        self._log(after.score, "what_if", clean, source, user, after.principal_reasons)
         return WhatIf(before=before, after=after, overrides=clean)
 
     def recourse(self, client_id: int, lang: str = "fr") -> Recourse:
@@ -251,7 +251,7 @@ class InProcessClient(queries.PopulationAnswers):
         features = features_for_client(clean_record, aggregates)
         result = self._explain(self.store.explain_features(features), top, lang, client_id=client_id)
         result = replace(result, warnings=self._warnings(features, lang))
-        self._log(result.score, "new_application", {}, source, user)
+        self._log(result.score, "new_application", {}, source, user, result.principal_reasons)
         return result
 
     def model_card(self, lang: str = "fr") -> dict[str, Any]:
@@ -357,10 +357,12 @@ class InProcessClient(queries.PopulationAnswers):
         return build_card(self.store, self._global_importance(lang), lang)
 
     def _log(self, score: Score, kind: str, overrides: dict[str, Any], source: str | None = None,
-             user: str | None = None) -> None:
+             user: str | None = None, reasons: list[Any] | None = None) -> None:
+        """Queue one audit event; `reasons` are the principal reasons the answer gave."""
         self.log.append(PredictionEvent(
             client_id=score.client_id, model_version=score.model_version, probability=score.probability,
             refused=score.refused, source=source or self.source, kind=kind, overrides=overrides, user=user,
+            reasons=None if reasons is None else concept_reasons.reason_records(reasons),
         ))
 
     def log_score(self, score: Score, source: str | None = None, user: str | None = None) -> None:
@@ -370,7 +372,11 @@ class InProcessClient(queries.PopulationAnswers):
     def log_view(self, client_id: int, user: str | None = None, source: str | None = None) -> None:
         """Record that `user` opened the client's file (profile, explanation, recourse), with the
         served score it showed: who looked at whom (GDPR accountability). Unknown: UnknownClient."""
-        self._log(self._score(self._lookup(client_id)), "view", {}, source, user)
+        exp = self._lookup(client_id)
+        reasons, _withheld = concept_reasons.reasons_only(
+            self._names, np.asarray(exp.shap, dtype=np.float64), exp.feature_values, "fr",
+            is_refused(exp.probability, self.store.threshold))
+        self._log(self._score(exp), "view", {}, source, user, reasons)
 
     def for_user(self, user: str | None) -> UserClient:
         """This client as one signed-in user's session uses it: what it scores and which clients

@@ -53,19 +53,20 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
     source TEXT NOT NULL,
     kind TEXT NOT NULL,
     overrides TEXT NOT NULL DEFAULT '{{}}',
-    user TEXT
+    user TEXT,
+    reasons TEXT
 )""", f"CREATE INDEX IF NOT EXISTS {TABLE}_client ON {TABLE}(client_id)",
     f"CREATE TABLE IF NOT EXISTS {SPILLS_TABLE} (name TEXT PRIMARY KEY, events INTEGER NOT NULL, "
     "ingested TEXT NOT NULL)")
 _INSERT = (
-    f"INSERT INTO {TABLE} (time, client_id, model_version, probability, decision, source, kind, overrides, user)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    f"INSERT INTO {TABLE} (time, client_id, model_version, probability, decision, source, kind, overrides, user,"
+    " reasons) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 COLUMNS = ("id", "time", "client_id", "model_version", "probability", "decision", "source", "kind", "overrides",
-           "user")
+           "user", "reasons")
 #: Columns added after the first release, nullable: an older database gets them by ALTER TABLE, an
 #: older spill file's events are ingested without them.
-ADDED_COLUMNS = {"user": "TEXT"}
+ADDED_COLUMNS = {"user": "TEXT", "reasons": "TEXT"}
 #: Event kinds; a `view` records who opened a client's file (profile, explanation, recourse) with
 #: the score it showed (GDPR accountability), and is not a score served.
 KINDS = ("score", "what_if", "new_application", "view")
@@ -79,7 +80,9 @@ def utc_now() -> str:
 @dataclass(frozen=True)
 class PredictionEvent:
     """One served score, or one look at a client's file. `kind` says which call produced it
-    (`KINDS`); `user` is the signed-in user (None without sign-in)."""
+    (`KINDS`); `user` is the signed-in user (None without sign-in); `reasons` the principal
+    reasons the answer gave (`scoring.service.reasons.reason_records`: concept, label, points,
+    sentence...), for what-ifs, new applicants and views; None for a bare cached score."""
 
     client_id: int | None
     model_version: str
@@ -90,6 +93,7 @@ class PredictionEvent:
     overrides: dict[str, Any] = field(default_factory=dict)
     time: str = field(default_factory=utc_now)
     user: str | None = None
+    reasons: list[dict[str, Any]] | None = None
 
     def row(self) -> tuple[Any, ...]:
         if not math.isfinite(self.probability):
@@ -104,6 +108,7 @@ class PredictionEvent:
             str(self.kind),
             json.dumps(self.overrides, sort_keys=True, ensure_ascii=False, default=str),
             None if self.user is None else str(self.user),
+            None if self.reasons is None else json.dumps(self.reasons, ensure_ascii=False, default=str),
         )
 
 

@@ -58,7 +58,7 @@ def test_an_older_database_gets_the_user_column_and_keeps_its_rows(tmp_path: Pat
     with contextlib.closing(sqlite3.connect(path)) as conn:
         columns = [row[1] for row in conn.execute("PRAGMA table_info(predictions)")]
         indexes = {row[1] for row in conn.execute("PRAGMA index_list(predictions)")}
-    assert columns[-1] == "user" and "predictions_user" in indexes
+    assert columns[-2:] == ["user", "reasons"] and "predictions_user" in indexes
     second = PredictionLog(path)  # a second writer: nothing to migrate twice
     second.append(_event(3, user="bob"))
     assert second.flush(30) and [e["user"] for e in log.tail(1)] == ["bob"]
