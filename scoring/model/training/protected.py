@@ -49,10 +49,13 @@ def excluded_present(data: TrainingData) -> list[str]:
 def _group_frame(full: TrainingData, rows: np.ndarray) -> pl.DataFrame:
     """The hold-out's grouping columns (missing categories back to null) and outcomes."""
     columns = [g.column for g in catalogue.PROTECTED_GROUPINGS if g.column in full.X.columns]
-    frame = pl.from_pandas(full.X.iloc[rows][columns].reset_index(drop=True)) if columns else pl.DataFrame()
+    target = pl.Series("TARGET", full.y[rows], dtype=pl.Int8)
+    if not columns:  # e.g. a table without any protected column: every grouping reported absent
+        return pl.DataFrame([target])
+    frame = pl.from_pandas(full.X.iloc[rows][columns].reset_index(drop=True))
     frame = frame.with_columns(pl.col(c).replace(MISSING_CATEGORY, None)
                                for c in columns if frame.schema[c] == pl.String)
-    return frame.with_columns(pl.Series("TARGET", full.y[rows], dtype=pl.Int8))
+    return frame.with_columns(target)
 
 
 def holdout_fairness(groups: pl.DataFrame, proba: np.ndarray, threshold: float) -> dict[str, Any]:

@@ -289,7 +289,7 @@ def train_and_register(paths: Paths, config: TrainConfig) -> ScoringModel:
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     return TrainConfig(folds=args.folds, seed=args.seed, cost_fn=args.cost_fn, cost_fp=args.cost_fp,
-                       full_search=args.full_search, keep_protected=args.keep_protected)
+                       full_search=args.full_search, keep_protected=getattr(args, "keep_protected", False))
 
 
 def cli_train(args: argparse.Namespace, paths: Paths) -> int:
