@@ -288,3 +288,19 @@ def _client_ids(paths: Paths) -> list[int]:
     ids = pl.read_parquet(paths.features, columns=["SK_ID_CURR", "SAMPLE"])
     return [int(i) for i in ids.filter(pl.col("SAMPLE") == "train")["SK_ID_CURR"][:10]]
 
+
+
+def test_single_sign_on_trusts_the_configured_header_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
+
+    def request(**headers: str) -> HTTPServerRequest:
+        return HTTPServerRequest(start_line=RequestStartLine("GET", "/bokeh_app", "HTTP/1.1"),
+                                 headers=HTTPHeaders(headers))
+
+    monkeypatch.delenv("SCORING_TRUSTED_USER_HEADER", raising=False)
+    monkeypatch.setenv("BOKEH_COOKIE_SECRET", "c" * 44)
+    assert account.user_from_request(request(**{"X-Remote-User": "alice.martin"})) is None  # off by default
+    monkeypatch.setenv("SCORING_TRUSTED_USER_HEADER", "X-Remote-User")
+    assert account.user_from_request(request(**{"X-Remote-User": "alice.martin"})) == "alice.martin"
+    assert account.user_from_request(request(**{"X-Remote-User": "bad name"})) is None
+    assert account.user_from_request(request(**{"X-Other": "alice.martin"})) is None
