@@ -295,7 +295,7 @@ def test_single_sign_on_trusts_the_configured_header_only(monkeypatch: pytest.Mo
 
     def request(**headers: str) -> HTTPServerRequest:
         return HTTPServerRequest(start_line=RequestStartLine("GET", "/bokeh_app", "HTTP/1.1"),
-                                 headers=HTTPHeaders(headers))
+                                 headers=HTTPHeaders({"Host": "127.0.0.1:5006", **headers}))
 
     monkeypatch.delenv("SCORING_TRUSTED_USER_HEADER", raising=False)
     monkeypatch.setenv("BOKEH_COOKIE_SECRET", "c" * 44)
