@@ -105,15 +105,26 @@ def cli_serve(args: argparse.Namespace, paths: Paths) -> int:
     argv, env = serve_command(args, paths)
     log.info("dashboard at http://%s:%d%s%s", args.host, args.port, APP_PATH,
              " (development mode: no sign-in)" if args.dev else "")
-    process = subprocess.Popen(argv, env=env, cwd=REPO_ROOT)
-    # Stopping this command (SIGTERM from a supervisor) stops the server too.
-    signal.signal(signal.SIGTERM, lambda _sig, _frame: process.terminate())
+    # Its own process group: with --num-procs, bokeh's forked servers outlive their parent, so
+    # stopping this command (SIGTERM from a supervisor, Ctrl-C) signals the whole group.
+    process = subprocess.Popen(argv, env=env, cwd=REPO_ROOT, process_group=0)
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda _sig, _frame: (stopping.append(True), _stop_group(process)))
     try:
-        return process.wait()
+        code = process.wait()
     except KeyboardInterrupt:
-        process.terminate()
+        _stop_group(process)
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            process.kill()
+            _stop_group(process, signal.SIGKILL)
         raise
+    return 0 if stopping else code
+
+
+def _stop_group(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    """Signal the server and every process it forked (each flushes its audit-log writer on SIGTERM)."""
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:  # already gone
+        pass
