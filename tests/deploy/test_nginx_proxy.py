@@ -3,8 +3,8 @@ serves the dashboard (with its WebSocket) and the API over HTTPS on loopback, an
 opens a client through it.
 
 The servers are started with the ExecStart lines and environment of the rendered systemd
-units (the dashboard with --dev added: sign-in is tested elsewhere). nginx runs as the
-current user from a temporary prefix. Skipped where nginx or openssl is not installed
+units, as shipped (sign-in on the dashboard, tokens on the API). nginx runs as the current
+user from a temporary prefix. Skipped where nginx or openssl is not installed
 (.ci/run installs nginx with apt-get).
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 import shutil
 import signal
 import socket
@@ -26,9 +27,12 @@ import pytest
 
 from benchmarks.localserver import free_port, stop
 from scoring.paths import REPO_ROOT, Paths
+from scoring.security.users import UserStore
+from scoring.security.web import SESSION_COOKIE
 from tests.browser_support import CHROMIUM, page_in
-from tests.deploy.support import load_render, serve_has_dev, unit_command
+from tests.deploy.support import load_render, unit_command
 
+USER, PASSWORD = "claire.advisor", "un mot de passe assez long"
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 OPENSSL = shutil.which("openssl")
 
@@ -102,6 +106,8 @@ class Stack:
         (self.config_dir / "dashboard.env").write_text(
             f"BOKEH_SECRET_KEY={'k' * 40}\nBOKEH_COOKIE_SECRET={'c' * 40}\n")
         self.procs: list[subprocess.Popen] = []
+        self.users_file = tmp / "users.json"
+        UserStore(self.users_file).add(USER, PASSWORD)
 
     @property
     def url(self) -> str:
@@ -114,8 +120,7 @@ class Stack:
         api_env["SCORING_TOKENS_FILE"] = str(self.tmp / "tokens.json")
         self._spawn(api_argv, api_env, cwd, self.api_port, "the API")
         dash_argv, dash_env, cwd = unit_command(self.rendered["systemd/pad-dashboard.service"], self.config_dir)
-        if serve_has_dev():
-            dash_argv.append("--dev")
+        dash_env["SCORING_USERS_FILE"] = str(self.users_file)
         self._spawn(dash_argv, dash_env, cwd, self.dashboard_port, "the dashboard")
         conf = nginx_conf(self.tmp, site)
         check = subprocess.run([NGINX, "-t", "-p", str(self.tmp), "-c", str(conf), "-e", str(self.tmp / "log" / "error.log")],
@@ -193,13 +198,21 @@ def test_plain_http_is_redirected_to_https(stack: Stack) -> None:
 
 @pytest.mark.browser
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="chromium not installed at /usr/bin/chromium")
-def test_chromium_opens_a_client_through_nginx(stack: Stack, client_id: int, chromium) -> None:
-    with page_in(chromium, ignore_https_errors=True, viewport={"width": 1366, "height": 900}) as page:
+def test_an_advisor_signs_in_and_opens_a_client_through_nginx(stack: Stack, client_id: int, chromium) -> None:
+    with page_in(chromium, ignore_https_errors=True, viewport={"width": 1366, "height": 900},
+                 locale="fr-FR") as page:
         page.goto(f"{stack.url}/bokeh_app?client={client_id}&lang=fr", wait_until="load")
+        page.wait_for_url(re.compile(r"/login\?next="))  # the redirect kept the proxy's https origin
+        assert page.url.startswith(f"{stack.url}/login")
+        page.get_by_label("Identifiant").fill(USER)
+        page.get_by_label("Mot de passe").fill(PASSWORD)
+        page.get_by_label("Mot de passe").press("Enter")
         decision = page.locator("p.decision")
         decision.wait_for(timeout=60_000)  # the document arrives over the proxied WebSocket
         assert "Crédit" in decision.inner_text()
-        assert page.evaluate("location.protocol") == "https:"
+        # behind the proxy the dashboard knows the request was HTTPS: its sign-in cookie is Secure
+        cookies = {c["name"]: c for c in page.context.cookies()}
+        assert cookies[SESSION_COOKIE]["secure"] and cookies[SESSION_COOKIE]["httpOnly"]
         status = page.evaluate("async () => (await fetch('/api/health')).status")
         assert status == 200  # same origin: the page can reach the API without CORS
     # the session's WebSocket went through nginx (101 Switching Protocols), logged once closed
