@@ -49,11 +49,3 @@ def unit_command(text: str, env_files_dir: Path) -> tuple[list[str], dict[str, s
     argv = shlex.split(service["ExecStart"][0])
     assert argv[0].endswith("/.venv/bin/python") and argv[1] == "main.py", argv
     return [sys.executable, *argv[1:]], env, Path(service["WorkingDirectory"][0])
-
-
-def serve_has_dev() -> bool:
-    """`serve --dev` (no sign-in) exists: the sign-in work adds it."""
-    from scoring.cli.commands import build_parser
-
-    _, unknown = build_parser().parse_known_args(["serve", "--dev"])
-    return not unknown
