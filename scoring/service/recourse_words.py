@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from scoring.model.points import points_from_probability
 from scoring.service.lang import pick
 from scoring.text import catalogue, formatting
 from scoring.text.guidance import KIND_LABELS, TEXT
@@ -35,13 +36,17 @@ def option(kind: str, changes: dict[str, float], record: dict[str, Any], probabi
     return pick(KIND_LABELS[kind], lang), sentence
 
 
+def _points(value: float, lang: str, digits: int) -> str:
+    plural = formatting.plural_category(round(value, digits), lang, digits) != "one"
+    return pick(TEXT["gap_many" if plural else "gap_one"], lang, value=formatting.format_number(value, lang, digits))
+
+
 def summary(probability: float, threshold: float, refused: bool, n_options: int, lang: str) -> str:
-    """The decision's distance to the threshold in percentage points, and whether options exist."""
-    gap_value = abs(threshold - probability) * 100.0
-    plural = formatting.plural_category(round(gap_value, 1), lang, 1) != "one"
-    gap = pick(TEXT["gap_many" if plural else "gap_one"], lang, value=formatting.format_number(gap_value, lang, 1))
-    values = {"probability": formatting.format_percent(probability, lang),
-              "threshold": formatting.format_percent(threshold, lang), "gap": gap}
+    """The decision's distance to the threshold in score points (the gauge's unit), and whether
+    options exist."""
+    score, line = float(points_from_probability(probability)), float(points_from_probability(threshold))
+    values = {"probability": formatting.format_percent(probability, lang), "score": _points(score, lang, 0),
+              "threshold": _points(line, lang, 0), "gap": _points(abs(score - line), lang, 1)}
     if not refused:
         return pick(TEXT["granted"], lang, **values)
     tail = (pick(TEXT["options_none"], lang) if n_options == 0 else pick(TEXT["options_one"], lang)

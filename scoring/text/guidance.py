@@ -38,12 +38,14 @@ TEXT: dict[str, tuple[str, str]] = {
                        "Beyond it, the application's values would leave those seen among our clients: "
                        "the model would have no reference."),
     # the decision's distance to the threshold
-    "refused": ("Crédit refusé : risque estimé {probability}, soit {gap} au-dessus du seuil de {threshold}.",
-                "Credit refused: estimated risk {probability}, {gap} above the {threshold} threshold."),
-    "granted": ("Crédit accordé : risque estimé {probability}, soit une marge de {gap} sous le seuil de "
-                "{threshold}.",
-                "Credit granted: estimated risk {probability}, a margin of {gap} below the {threshold} "
-                "threshold."),
+    "refused": ("Crédit refusé : score de {score}, soit {gap} sous le seuil de {threshold} (risque de défaut "
+                "estimé {probability}).",
+                "Credit refused: a score of {score}, {gap} below the threshold of {threshold} (estimated risk of "
+                "default {probability})."),
+    "granted": ("Crédit accordé : score de {score}, soit une marge de {gap} au-dessus du seuil de {threshold} "
+                "(risque de défaut estimé {probability}).",
+                "Credit granted: a score of {score}, a margin of {gap} above the threshold of {threshold} "
+                "(estimated risk of default {probability})."),
     "options_one": ("Une possibilité le ferait accorder, sans toucher aux autres éléments du dossier.",
                     "One option would get it granted, leaving the rest of the application as it is."),
     "options_many": ("{n} possibilités le feraient accorder, chacune sans toucher aux autres éléments du "
@@ -53,8 +55,8 @@ TEXT: dict[str, tuple[str, str]] = {
                      "chez nos clients, ne suffit à le faire accorder.",
                      "No change of the amount, the duration or the price of the goods, within the values "
                      "seen among our clients, is enough to get it granted."),
-    "gap_one": ("{value} point de pourcentage", "{value} percentage point"),
-    "gap_many": ("{value} points de pourcentage", "{value} percentage points"),
+    "gap_one": ("{value} point", "{value} point"),
+    "gap_many": ("{value} points", "{value} points"),
     # unusual values (out of distribution)
     "range": ("Valeurs hors de celles de 99 % des clients d'entraînement : {items}. Le score est calculé "
               "mais moins fiable.",
