@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,9 +15,16 @@ import pytest
 
 from scoring.cli.commands import main as cli_main
 from scoring.explain import cache_dask
-from scoring.explain.cache_layout import ACTIVE_FILE, BUILD_MANIFEST, META_KEY, PROBA_KEY, TMP_PREFIX
+from scoring.explain.cache_layout import (
+    ACTIVE_FILE,
+    BUILD_MANIFEST,
+    META_KEY,
+    PROBA_KEY,
+    TMP_PREFIX,
+)
 from scoring.explain.shap_cache import CacheBuildError, ShapStore, refresh_cache
 from scoring.paths import Paths
+from scoring.progress import log as scoring_log
 
 distributed = pytest.importorskip("distributed")
 
@@ -115,24 +123,38 @@ def _restore() -> None:
     module.compute_partition = getattr(module, "_real_compute_partition", module.compute_partition)
 
 
+class _Messages(logging.Handler):
+    """The messages of the `scoring` logger, whatever handlers and propagation earlier tests
+    (or the CLI's own set-up) left on it."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
 def test_a_failed_partition_fails_the_build_and_the_previous_cache_stays(
-        small_run: Paths, cluster, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    """(The message is read from the log records: whether the CLI's stderr handler is this test's
-    depends on which test set logging up first in the process.)"""
+        small_run: Paths, cluster, tmp_path: Path) -> None:
     paths = _paths(small_run, tmp_path / "cache")
     previous = refresh_cache(paths, chunk_size=PARTITION)
     with contextlib.closing(ShapStore.open(paths)) as store:
         victim = int(store.client_ids()[3 * PARTITION + 5])  # in partition 3
     with distributed.Client(cluster.scheduler_address) as client:
         client.run(_inject_failure(victim))
+        messages = _Messages()
+        scoring_log.addHandler(messages)
         try:
             code = cli_main(["refresh-cache", "--dask", cluster.scheduler_address,
                              "--chunk-size", str(PARTITION), "--data-dir", str(paths.data_dir),
                              "--cache-dir", str(paths.cache_dir)])
         finally:
+            scoring_log.removeHandler(messages)
             client.run(_restore)
     assert code == 2
-    assert "partition 3 (clients" in caplog.text and f"injected failure for client {victim}" in caplog.text
+    errors = [line for line in messages.lines if "partition 3 (clients" in line]
+    assert errors and f"injected failure for client {victim}" in errors[-1]
     assert (paths.shap_cache / ACTIVE_FILE).read_text().strip() == previous
     assert sorted(p.name for p in paths.shap_cache.iterdir() if p.is_dir()) == [previous]
     assert not list(paths.shap_cache.glob(f"{TMP_PREFIX}*"))
