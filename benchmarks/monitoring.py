@@ -41,9 +41,7 @@ def _inputs(run: Paths) -> tuple[Any, float]:
     started = time.perf_counter()
     store = ShapStore.open(run)
     try:
-        inputs = MonitoringInputs(store.features, np.asarray(store.probabilities(), dtype=np.float64),
-                                  store.threshold, store.model_version, store.feature_names,
-                                  dict(store.model.card), store.build_id, store.built_at)
+        inputs = MonitoringInputs.of_store(store)
     finally:
         store.close()
     return inputs, time.perf_counter() - started

@@ -16,8 +16,6 @@ import importlib
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from scoring.atomic import write_text_atomic
 from scoring.monitoring.snapshot import (
     MonitoringInputs,
@@ -40,9 +38,7 @@ def current_snapshot(paths: Paths) -> dict[str, Any]:
 
     store = ShapStore.open(paths)
     try:
-        inputs = MonitoringInputs(store.features, np.asarray(store.probabilities(), dtype=np.float64),
-                                  store.threshold, store.model_version, store.feature_names,
-                                  dict(store.model.card), store.build_id, store.built_at)
+        inputs = MonitoringInputs.of_store(store)
     finally:
         store.close()
     with step("monitoring snapshot"):

@@ -64,6 +64,14 @@ class MonitoringInputs:
     build_id: str | None = None
     built_at: str | None = None
 
+    @classmethod
+    def of_store(cls, store: Any) -> MonitoringInputs:
+        """The served pair's inputs, from an open `ShapStore` (duck-typed: monitoring sits beside
+        explain, not above it)."""
+        return cls(store.features, np.asarray(store.probabilities(), dtype=np.float64), store.threshold,
+                   store.model_version, store.feature_names, dict(store.model.card), store.build_id,
+                   store.built_at)
+
 
 def _train_rows(features: pl.DataFrame) -> np.ndarray:
     return np.flatnonzero((features.get_column("SAMPLE") == "train").to_numpy())
