@@ -27,7 +27,8 @@ _TAIL = 1 << 16  # bytes read from the end of a CSV to find its last line
 
 
 def empty_strings_as_null(schema: TableSchema) -> list[pl.Expr]:
-    """Quoted-empty fields (`""`) read as null, like unquoted empty ones.
+    """Empty strings as null in a Parquet copy, like unquoted empty CSV fields (a CSV's
+    quoted-empty fields are already null: the reader is given `null_values=[""]`).
 
     Polars keeps `""` as an empty string; an empty string is never a valid
     value of any raw column, so a fully quoted export reads like a plain one.
@@ -112,9 +113,10 @@ def number_checks(schema: TableSchema) -> list[NumberCheck]:
         if c.kind == "str":
             continue
         value = pl.col(c.name)
-        bad = value.cast(pl.Float64).abs() > MAX_ABS  # as floats: abs(Int64 min) overflows
-        if c.kind == "float":
-            bad = ~value.is_finite() | bad
+        if c.kind == "int":  # compared as integers: no cast, and abs(Int64 min) would overflow
+            bad = (value > int(MAX_ABS)) | (value < -int(MAX_ABS))
+        else:
+            bad = ~value.is_finite() | (value.abs() > MAX_ABS)
         checks.append(NumberCheck(f"finite:{c.name}", c.name, value.is_not_null() & bad, "error",
                                   f"a finite number of magnitude <= {MAX_ABS:g}"))
     for i, rule in enumerate(schema.ranges):

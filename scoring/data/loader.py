@@ -99,8 +99,9 @@ def _scan(path: Path, schema: TableSchema, dtypes: dict[str, pl.DataType]) -> pl
     """Lazy read of the schema columns (extra columns skipped), with the given dtypes."""
     if path.suffix == ".parquet":
         return pl.scan_parquet(path).select(list(dtypes))
+    # null_values=[""]: a quoted-empty field ("") is null, like an unquoted empty one, in the reader
     return pl.scan_csv(path, schema=dtypes, extra_columns="ignore", encoding="utf8",
-                       quote_char='"', raise_if_empty=False)
+                       quote_char='"', raise_if_empty=False, null_values=[""])
 
 
 def _typed(path: Path, schema: TableSchema) -> pl.LazyFrame:
@@ -115,7 +116,7 @@ def _typed(path: Path, schema: TableSchema) -> pl.LazyFrame:
         return _scan(path, schema, schema.polars_schema).select(
             [pl.col(c.name).cast(c.polars_dtype, strict=True) for c in schema.columns]
         ).select(empty_strings_as_null(schema))
-    return _scan(path, schema, schema.polars_schema).select(empty_strings_as_null(schema))
+    return _scan(path, schema, schema.polars_schema).select(schema.column_names)
 
 
 def _diagnose(path: Path, schema: TableSchema, exc: Exception) -> SchemaError:
