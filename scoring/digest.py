@@ -18,14 +18,15 @@ from pathlib import Path
 from scoring.atomic import write_text_atomic
 from scoring.progress import log
 
-_memo: dict[tuple[str, int, int, int, int], str] = {}
+_memo: dict[tuple[int, int, int, int, int], str] = {}
 _lock = threading.Lock()
 
 
-def stat_key(path: Path) -> tuple[str, int, int, int, int]:
-    """What must stay the same for a file's bytes to be trusted unchanged."""
+def stat_key(path: Path) -> tuple[int, int, int, int, int]:
+    """What must stay the same for a file's bytes to be trusted unchanged: the inode itself
+    (device and number, so hard links to one file share a digest), size, mtime and ctime."""
     st = os.stat(path)
-    return str(Path(path).resolve()), st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
 def file_sha256(path: Path) -> str:
@@ -62,12 +63,12 @@ class DigestMemo:
                 self._entries = {}
 
     def sha256(self, path: Path) -> str:
-        key = stat_key(path)
-        entry = self._entries.get(key[0])
-        if isinstance(entry, dict) and entry.get("stat") == list(key[1:]) and entry.get("sha256"):
+        key, name = stat_key(path), str(Path(path).resolve())
+        entry = self._entries.get(name)
+        if isinstance(entry, dict) and entry.get("stat") == list(key) and entry.get("sha256"):
             return str(entry["sha256"])
         digest = file_sha256(path)
-        self._entries[key[0]] = {"stat": list(key[1:]), "sha256": digest}
+        self._entries[name] = {"stat": list(key), "sha256": digest}
         self._dirty = True
         return digest
 

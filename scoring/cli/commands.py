@@ -40,7 +40,7 @@ def _add_shrink_options(p: argparse.ArgumentParser) -> None:
     """A raw table that lost rows against the previous accepted load is refused unless told."""
     p.add_argument("--accept-shrink", action="store_true",
                    help="accept raw tables with fewer rows than the previous accepted load")
-    p.add_argument("--max-shrink", type=float, default=0.10, metavar="SHARE",
+    p.add_argument("--max-shrink", type=float, default=None, metavar="SHARE",
                    help="share of a table's rows it may lose against the previous load (default 0.10)")
 
 

@@ -13,7 +13,7 @@ import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from scoring.data.fingerprint import DEFAULT_MAX_SHRINK
+from scoring.data.fingerprint import DEFAULT_MAX_SHRINK, shrink_settings
 from scoring.errors import UserError
 from scoring.paths import Paths
 from scoring.progress import log, step
@@ -156,8 +156,9 @@ def run_pipeline(paths: Paths, clients: int = 20_000, new_clients: int | None = 
 
 def cli_pipeline(args: argparse.Namespace, paths: Paths) -> int:
     """`python main.py pipeline [--clients N] [--new-clients N] [--seed S]` (used by `make run`)."""
+    accept_shrink, max_shrink = shrink_settings(args)
     outcomes = run_steps(paths, clients=args.clients, new_clients=args.new_clients, seed=args.seed,
-                         accept_shrink=args.accept_shrink, max_shrink=args.max_shrink)
+                         accept_shrink=accept_shrink, max_shrink=max_shrink)
     ran = [o.name for o in outcomes if o.ran]
     log.info("pipeline: %s", f"ran {', '.join(ran)}" if ran else "everything up to date")
     return 0

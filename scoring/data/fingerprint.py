@@ -89,3 +89,10 @@ def loaded_content(interim_dir: Path) -> dict[str, Any] | None:
     record = read_record(interim_dir) or {}
     tables = record.get("tables")
     return tables if isinstance(tables, dict) else None
+
+
+def shrink_settings(args: Any) -> tuple[bool, float]:
+    """(accept_shrink, max_shrink) from a command line's `--accept-shrink` / `--max-shrink`
+    (absent: refuse beyond the default share; an explicit 0 means no row may be lost)."""
+    share = getattr(args, "max_shrink", None)
+    return bool(getattr(args, "accept_shrink", False)), DEFAULT_MAX_SHRINK if share is None else float(share)

@@ -38,6 +38,7 @@ from scoring.data.fingerprint import (
     previous_row_counts,
     read_record,
     shrink_problems,
+    shrink_settings,
     source_path,
 )
 from scoring.data.integrity import (
@@ -414,9 +415,9 @@ def load_tables(raw_dir: Path, interim_dir: Path, *, validate: bool = True, acce
 def cli_validate(args: argparse.Namespace, paths: Paths) -> int:
     """`python main.py validate [--raw DIR]`: print the report; exit 0 if ok, 2 on errors."""
     raw_dir = getattr(args, "raw", None) or paths.raw
-    previous = {} if getattr(args, "accept_shrink", False) else previous_row_counts(paths.interim)
-    report = validate_raw(Path(raw_dir), previous,
-                          max_shrink=getattr(args, "max_shrink", None) or DEFAULT_MAX_SHRINK)
+    accept_shrink, max_shrink = shrink_settings(args)
+    previous = {} if accept_shrink else previous_row_counts(paths.interim)
+    report = validate_raw(Path(raw_dir), previous, max_shrink=max_shrink)
     print(report.format(), flush=True)
     return 0 if report.ok else 2
 

@@ -253,15 +253,15 @@ def write_features(tables: dict[str, pl.LazyFrame], paths: Paths,
 
 def cli_features(args: argparse.Namespace, paths: Paths) -> int:
     """`python main.py features [--raw DIR]`: build DATA_DIR/processed/features.parquet."""
-    from scoring.data.fingerprint import DEFAULT_MAX_SHRINK, loaded_content
+    from scoring.data.fingerprint import loaded_content, shrink_settings
     from scoring.data.loader import load_tables
 
     raw_dir = Path(args.raw) if getattr(args, "raw", None) else paths.raw
     if not raw_dir.is_dir():
         raise UserError(f"raw data folder not found: {raw_dir} (run `python main.py generate`)")
     with step(f"load raw tables from {raw_dir}"):
-        tables = load_tables(raw_dir, paths.interim, accept_shrink=getattr(args, "accept_shrink", False),
-                             max_shrink=getattr(args, "max_shrink", None) or DEFAULT_MAX_SHRINK)
+        accept_shrink, max_shrink = shrink_settings(args)
+        tables = load_tables(raw_dir, paths.interim, accept_shrink=accept_shrink, max_shrink=max_shrink)
     done = write_features(tables, paths, source=loaded_content(paths.interim))
     log.info("wrote %s (%d clients, %d columns, %d clients with history) and %s",
              paths.features, done["clients"], done["columns"], done["clients_with_history"],

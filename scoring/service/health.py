@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from scoring.errors import UserError
+from scoring.explain.cache_layout import read_pointer
 from scoring.explain.shap_cache import ACTIVE_FILE, ShapStore
 from scoring.paths import Paths
 
@@ -26,13 +27,6 @@ def _age_seconds(stamp: Any, now: datetime) -> float | None:
     if then.tzinfo is None:
         then = then.replace(tzinfo=UTC)
     return round((now - then).total_seconds(), 1)
-
-
-def _pointer(path: Any) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8").strip() or None
-    except OSError:
-        return None
 
 
 def pair_status(paths: Paths, store: ShapStore) -> dict[str, Any]:
@@ -53,9 +47,9 @@ def pair_status(paths: Paths, store: ShapStore) -> dict[str, Any]:
         "cache_built_at": store.built_at,
         "cache_age_seconds": _age_seconds(store.built_at, now),
         "pending_model": None,
-        "newer_pair_active": _pointer(paths.shap_cache / ACTIVE_FILE) not in (None, store.build_id),
+        "newer_pair_active": read_pointer(paths.shap_cache / ACTIVE_FILE) not in (None, store.build_id),
     }
-    newest = _pointer(paths.models / CURRENT_FILE)
+    newest = read_pointer(paths.models / CURRENT_FILE)
     if newest is not None and newest != store.model_version:
         try:
             card = current_card(paths) or {}

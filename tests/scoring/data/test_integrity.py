@@ -242,3 +242,15 @@ def test_a_parquet_copy_beside_the_csv_is_reported_as_ignored(raw: Path) -> None
     report = validate_raw(raw)
     assert report.ok
     assert any(w.startswith("bureau.parquet: ignored, bureau.csv is read instead") for w in report.warnings)
+
+
+def test_shrink_settings_keep_an_explicit_zero() -> None:
+    """`--max-shrink 0` means no row may be lost (it once fell back to the 10 % default)."""
+    import argparse
+
+    from scoring.cli.commands import build_parser
+    from scoring.data.fingerprint import DEFAULT_MAX_SHRINK, shrink_settings
+
+    assert shrink_settings(build_parser().parse_args(["validate", "--max-shrink", "0"])) == (False, 0.0)
+    assert shrink_settings(build_parser().parse_args(["pipeline", "--accept-shrink"])) == (True, DEFAULT_MAX_SHRINK)
+    assert shrink_settings(argparse.Namespace()) == (False, DEFAULT_MAX_SHRINK)
