@@ -60,7 +60,15 @@ def _add_features(sub: argparse._SubParsersAction) -> None:
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="compare models by CV, pick the business threshold, register the model")
-    p.add_argument("--full-search", action="store_true", help="wider hyper-parameter search (slow)")
+    p.add_argument("--full-search", action="store_true",
+                   help="wider hyper-parameter search (about 20-30 minutes at the real size, 2 cores)")
+    p.add_argument("--time-budget", type=float, default=None, metavar="SECONDS",
+                   help="CatBoost search budget: no candidate starts that would overrun it "
+                        "(default: 60, or 600 with --full-search)")
+    p.add_argument("--search-rows", type=int, default=None, metavar="N",
+                   help="compare CatBoost candidates on a stratified subsample of N fit rows "
+                        "(default: 40,000, or 100,000 with --full-search); the winner is then "
+                        "cross-validated on all rows")
     p.add_argument("--keep-protected", action="store_true",
                    help="keep the inputs excluded by policy (gender) as model inputs, for comparison only")
     p.add_argument("--cost-fn", type=float, default=10.0, help="cost of a missed defaulter (default: %(default)s)")
@@ -181,6 +189,11 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=1, help="API server processes (bench api)")
     p.add_argument("--default-only", action="store_true",
                    help="bench train: time the default search only, not the full one")
+    p.add_argument("--baseline", metavar="REV", default=None,
+                   help="bench train: also train with the code of git revision REV (default search), "
+                        "for before/after figures in one run")
+    p.add_argument("--baseline-full", action="store_true",
+                   help="bench train --baseline: the baseline's full search too (slow)")
     p.add_argument("--output", type=Path, default=None, help="also write the figures as JSON here")
     p.set_defaults(handler="benchmarks:cli_bench")
 

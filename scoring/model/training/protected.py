@@ -21,13 +21,11 @@ from scoring.model import fairness
 from scoring.model.calibration import calibrate, fit_platt
 from scoring.model.decision import refused
 from scoring.model.scoring_model import MISSING_CATEGORY
-from scoring.model.training.candidates import (
-    catboost_fit_predict,
-    cross_validate,
-    make_catboost,
-    metrics_at,
+from scoring.model.training.candidates import metrics_at
+from scoring.model.training.catboost_search import (
+    QuantisedRows,
+    cross_validate_catboost,
     refit_iterations,
-    search_space,
 )
 from scoring.model.training.config import TrainConfig
 from scoring.model.training.data import TrainingData
@@ -67,12 +65,9 @@ def holdout_fairness(groups: pl.DataFrame, proba: np.ndarray, threshold: float) 
 def _variant(fit: TrainingData, hold: TrainingData, folds: list, config: TrainConfig,
              params: dict[str, Any]) -> tuple[np.ndarray, dict[str, Any]]:
     """The other variant with the chosen parameters: CV threshold, Platt map, refit, hold-out."""
-    space = search_space(config)
-    res = cross_validate("catboost", params, catboost_fit_predict(params, space, fit.X, fit.y, fit.cat_features,
-                                                                   config.seed),
-                         fit.y, folds, config.cost_fn, config.cost_fp)
-    model = make_catboost(params, refit_iterations(res), config.seed, fit.cat_features)
-    model.fit(fit.X, fit.y)
+    rows = QuantisedRows(fit.X, fit.y, fit.cat_features)
+    res = cross_validate_catboost(rows, params, folds, config)
+    model = rows.fit(params, refit_iterations(res), config.seed)
     slope, intercept = fit_platt(fit.y, res.oof)
     proba = calibrate(model.predict_proba(hold.X)[:, 1], slope, intercept)
     threshold = float(calibrate(res.threshold, slope, intercept))

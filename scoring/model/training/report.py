@@ -76,14 +76,18 @@ def render_markdown(report: dict[str, Any]) -> str:
     search = report.get("search", {})
     lines += ["", "## Choices", "",
               f"- selected: {report.get('selected_model')} with `{report.get('params')}`",
-              f"- CatBoost search: {len(search.get('trials', []))} candidates in "
-              f"{_fmt(search.get('seconds'), 1)} s (budget {_fmt(search.get('budget_s'), 0)} s)",
+              f"- CatBoost search: {len(search.get('trials', []))} of {search.get('candidates_planned', '-')} "
+              f"candidates in {_fmt(search.get('seconds'), 1)} s (budget {_fmt(search.get('budget_s'), 0)} s) "
+              f"on {search.get('rows', '-')} fit rows, {search.get('folds', '-')} folds; stopped because: "
+              f"{search.get('stop_reason', '-')}",
+              "- the winner was then cross-validated on all fit rows with the folds every model shares",
               f"- final fit: {report.get('final_fit')}",
               f"- calibration: {report.get('calibration')}",
               f"- {_scale_line(report.get('threshold'))}",
               f"- leakage check: strongest single features {report.get('leakage', {}).get('top_features')}"]
     if search.get("trials"):
-        lines += ["", "### CatBoost candidates", "", "| params | OOF cost | OOF AUC | trees | seconds |",
+        lines += ["", "### CatBoost candidates (on the search rows)", "",
+                  "| params | OOF cost | OOF AUC | trees | seconds |",
                   "|---|---:|---:|---:|---:|"]
         for t in search["trials"]:
             lines.append(f"| `{t['params']}` | {_fmt(t['oof_cost'])} | {_fmt(t['oof_auc'])} | "

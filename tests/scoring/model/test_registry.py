@@ -23,7 +23,7 @@ from scoring.model.registry import (
     training_fingerprint,
 )
 from scoring.model.scoring_model import ScoringModel, to_model_frame
-from scoring.model.training.candidates import make_catboost
+from scoring.model.training.catboost_search import make_catboost
 from scoring.model.training.config import TrainConfig
 from scoring.model.training.toydata import toy_feature_table
 from scoring.paths import Paths

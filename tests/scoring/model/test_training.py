@@ -13,11 +13,7 @@ from scoring.errors import ArtefactMissing, UserError
 from scoring.model.calibration import calibrate
 from scoring.model.registry import current_version, list_versions, load_current
 from scoring.model.threshold import normalised_cost
-from scoring.model.training.candidates import (
-    sample_candidates,
-    search_catboost,
-    search_space,
-)
+from scoring.model.training.catboost_search import sample_candidates, search_space
 from scoring.model.training.data import holdout_split, load_training_data
 from scoring.model.training.leakage import single_feature_auc
 from scoring.model.training.toydata import toy_feature_table, write_toy_run
@@ -187,19 +183,6 @@ def test_candidates_cover_both_class_weightings() -> None:
         assert space.learning_rate[0] <= c["learning_rate"] <= space.learning_rate[1] + 1e-4
     full = search_space(TrainConfig(full_search=True))
     assert full.max_candidates > space.max_candidates and full.max_iterations >= space.max_iterations
-
-
-def test_search_stops_at_its_time_budget() -> None:
-    frame, _ = toy_feature_table(800, 0, seed=6, n_noise=0)
-    from scoring.model.scoring_model import to_model_frame
-    from scoring.model.training.data import cv_folds
-    names = [c for c in frame.columns if c not in ("SK_ID_CURR", "TARGET", "SAMPLE")]
-    cats = ["CAT_GRADE", "CAT_REGION", "CAT_HOUSING"]
-    X, y = to_model_frame(frame, names, cats), frame["TARGET"].to_numpy()
-    config = TrainConfig(folds=2, time_budget_s=0.001)
-    best, trials = search_catboost(X, y, cats, cv_folds(y, 2, 0), config)
-    assert len(trials) == 2  # the two mandatory candidates, then the budget is spent
-    assert best in trials and best.oof_cost == min(t.oof_cost for t in trials)
 
 
 def test_cli_train_prints_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
