@@ -51,6 +51,7 @@ from scoring.model.training.candidates import (
     sklearn_fit_predict,
 )
 from scoring.model.training.catboost_search import (
+    FIXED_PARAMS,
     QuantisedRows,
     SearchOutcome,
     refit_iterations,
@@ -187,7 +188,7 @@ def _compare(fit: TrainingData, hold: TrainingData, folds: list, config: TrainCo
         models[name] = _summary(res, fit.y, folds, holdout, config)
         log.info("hold-out %s: AUC %.4f, normalised cost %.4f at threshold %.4f", name,
                  holdout["roc_auc"], holdout["normalised_cost"], res.threshold)
-    return _Comparison(models, booster, cat, dict(cat.params, iterations=iterations), search)
+    return _Comparison(models, booster, cat, dict(FIXED_PARAMS | cat.params, iterations=iterations), search)
 
 
 def train_model(paths: Paths, config: TrainConfig) -> tuple[ScoringModel, dict[str, Any]]:

@@ -13,6 +13,7 @@ import pytest
 from scoring.errors import UserError
 from scoring.model.scoring_model import to_model_frame
 from scoring.model.training.catboost_search import (
+    FIXED_PARAMS,
     Budget,
     QuantisedRows,
     catboost_fit_predict,
@@ -197,7 +198,7 @@ def test_training_with_a_subsample_search_ranks_catboost_first(tmp_path: Path) -
     cost = {name: m["oof"]["normalised_cost"] for name, m in report["models"].items()}
     assert auc["catboost"] > auc["logistic_regression"] > auc["dummy"] + 0.05
     assert cost["catboost"] < cost["logistic_regression"] < cost["dummy"]
-    assert model.card["params"]["iterations"] >= 1
+    assert model.card["params"]["iterations"] >= 1 and FIXED_PARAMS.items() <= model.card["params"].items()
     text = render_markdown(report)
     assert f"{search['candidates_run']} of 8 candidates" in text and "on 2000 fit rows, 3 folds" in text
     assert f"stopped because: {search['stop_reason']}" in text
