@@ -7,7 +7,8 @@ registered: a benchmark must not change the served model.
 
 Each training runs in its own interpreter, so its figures are its own:
 - wall time of `train_model` end to end (features read, leakage check, every
-  model's CV and refit, the protected-input comparison, the novelty reference);
+  model's CV and refit, the protected-input comparison, the novelty reference),
+  and of each step it logs;
 - peak memory: the training process's high-water mark (VmHWM) and the peak of
   the sum of its whole process tree's RSS, sampled every 0.25 s (the linear
   baseline fits in two worker processes; shared pages count twice, so the
@@ -44,10 +45,20 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: Runs in a fresh interpreter (this tree's code, or a baseline worktree's): trains, prints JSON.
 _TRAIN = """
-import json, sys, time
+import json, logging, re, sys, time
 from pathlib import Path
 from scoring.paths import Paths
 from scoring.model.training.trainer import TrainConfig, train_model
+steps = {}
+class Steps(logging.Handler):  # the seconds of each logged step ("train: X done in N s")
+    def emit(self, record):
+        found = re.match(r"train: (.*) done in ([0-9.]+) s$", record.getMessage())
+        if found:
+            steps[found.group(1)] = round(steps.get(found.group(1), 0.0) + float(found.group(2)), 1)
+logger = logging.getLogger("scoring")
+logger.setLevel(logging.INFO)
+logger.addHandler(Steps())
+logger.propagate = False
 def peak_kib():
     for line in open("/proc/self/status"):
         if line.startswith("VmHWM:"):
@@ -60,6 +71,7 @@ models = report["models"]
 search = report["search"]
 print(json.dumps({
     "seconds": round(seconds, 1),
+    "steps": steps,
     "peak_rss_mb": round(peak_kib() / 1024),
     "holdout_auc": {n: round(m["holdout"]["roc_auc"], 4) for n, m in models.items()},
     "holdout_normalised_cost": {n: round(m["holdout"]["normalised_cost"], 4) for n, m in models.items()},

@@ -64,7 +64,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
                    help="wider hyper-parameter search (about 20-30 minutes at the real size, 2 cores)")
     p.add_argument("--time-budget", type=float, default=None, metavar="SECONDS",
                    help="CatBoost search budget: no candidate starts that would overrun it "
-                        "(default: 60, or 600 with --full-search)")
+                        "(default: 45, or 600 with --full-search)")
     p.add_argument("--search-rows", type=int, default=None, metavar="N",
                    help="compare CatBoost candidates on a stratified subsample of N fit rows "
                         "(default: 40,000, or 100,000 with --full-search); the winner is then "

@@ -34,6 +34,8 @@ def test_bench_train_reports_before_and_after(tmp_path: Path) -> None:
         assert run["seconds"] > 0 and 0 < run["peak_rss_mb"] <= run["peak_rss_tree_mb"]
         assert run["holdout_auc"]["catboost"] > run["holdout_auc"]["dummy"]
         assert run["search"]["candidates_run"] >= 1
+        assert {"logistic regression", "catboost search", "catboost final fit"} <= run["steps"].keys()
+        assert max(run["steps"].values()) <= run["seconds"]
     assert "after_full" not in figures and "before_full" not in figures
     ratios = figures["default_after_vs_before"]
     assert ratios["speed_up"] == pytest.approx(figures["before_default"]["seconds"]

@@ -18,7 +18,7 @@ class TrainConfig:
     """How to train: CV folds, seed, business costs, search width and its time budget.
 
     `fast` is for tests (3 folds at most, few trees, two candidates).
-    `time_budget_s` caps the CatBoost search (None: 8 s fast, 60 s default,
+    `time_budget_s` caps the CatBoost search (None: 8 s fast, 45 s default,
     600 s full search): no candidate starts that would overrun it, and one
     still running when it ends is stopped and discarded (the first always runs).
     `search_rows` overrides the size of the stratified subsample the search
@@ -59,7 +59,7 @@ class TrainConfig:
     def search_budget_s(self) -> float:
         if self.time_budget_s is not None:
             return float(self.time_budget_s)
-        return 8.0 if self.fast else 600.0 if self.full_search else 60.0
+        return 8.0 if self.fast else 600.0 if self.full_search else 45.0
 
     def fingerprint_params(self) -> dict[str, Any]:
         """What makes two trainings on the same data comparable (the time budget does not count)."""
