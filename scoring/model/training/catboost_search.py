@@ -144,17 +144,14 @@ class BudgetExceeded(Exception):
 
 
 class Budget:
-    """Seconds a search may use from its creation; also a CatBoost callback that stops at the end.
+    """Seconds a search may use from its creation; also a CatBoost callback that stops at the end."""
 
-    `clock` is injectable for tests.
-    """
-
-    def __init__(self, seconds: float, clock: Callable[[], float] = time.perf_counter) -> None:
-        self.seconds, self._clock = float(seconds), clock
-        self._start = clock()
+    def __init__(self, seconds: float) -> None:
+        self.seconds = float(seconds)
+        self._start = time.perf_counter()
 
     def elapsed(self) -> float:
-        return self._clock() - self._start
+        return time.perf_counter() - self._start
 
     def left(self) -> float:
         return self.seconds - self.elapsed()

@@ -9,9 +9,10 @@ Why it is fast at the real size (measured on 2 cores, 197k rows x 320 columns):
 - float32 throughout (AUC equal to 4 decimals);
 - the newton-cholesky solver, suited to many more rows than columns: with
   balanced class weights it converges in 4 Newton steps (3.3 s) where lbfgs
-  needed 197 iterations (11.7 s). Unweighted, the Hessian is ill-conditioned
-  (missing indicators of features missing together are equal columns) and
-  scikit-learn falls back to lbfgs by itself (5.3 s, 71 iterations);
+  needed 197 iterations (11.7 s). Unweighted, on some folds the float32
+  Hessian is too ill-conditioned (features missing together give equal
+  missing-indicator columns) and scikit-learn falls back to lbfgs by itself
+  (5.3 s, 71 iterations);
 - each fold is preprocessed once for both class weightings, and the two fits
   run side by side on the two cores, in two worker processes (one BLAS thread
   each; processes, because the solver changes warning filters, which threads share).
