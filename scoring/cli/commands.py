@@ -61,7 +61,7 @@ def _add_features(sub: argparse._SubParsersAction) -> None:
 def _add_train(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="compare models by CV, pick the business threshold, register the model")
     p.add_argument("--full-search", action="store_true",
-                   help="wider hyper-parameter search (about 20-30 minutes at the real size, 2 cores)")
+                   help="wider hyper-parameter search (about 18 minutes at the real size on 2 cores)")
     p.add_argument("--time-budget", type=float, default=None, metavar="SECONDS",
                    help="CatBoost search budget: no candidate starts that would overrun it "
                         "(default: 45, or 600 with --full-search)")
