@@ -282,12 +282,10 @@ def _check_parents(label: str, lf: pl.LazyFrame, schema: TableSchema,
                              pl.col(fk.column).filter(orphan).first())
                    .collect().row(0, named=True))
         if orphans["n"]:
-            orphans[ROW] += 1  # rows counted from 1
-        if orphans["n"]:
             warnings.append(
                 f"{label}: {orphans['n']:,} row(s) have a {fk.column} not found in "
                 f"{' or '.join(parents)}.{fk.parent_column}, e.g. "
-                f"{fk.column}={orphans[fk.column]} at row {orphans[ROW]}")
+                f"{fk.column}={orphans[fk.column]} at row {orphans[ROW] + 1}")  # rows counted from 1
     return warnings
 
 
