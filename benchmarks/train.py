@@ -159,13 +159,11 @@ def _baseline_tree(rev: str, where: Path) -> Path:
     return where
 
 
-def _features_ready(paths: Paths, real_size: bool) -> bool:
+def _train_clients(paths: Paths) -> int | None:
+    """Train clients in the feature table at `paths`; None without one."""
     if not paths.features.is_file():
-        return False
-    if not real_size:
-        return True
-    sample = pl.read_parquet(paths.features, columns=["SAMPLE"])["SAMPLE"]
-    return int((sample == "train").sum()) == REAL_SIZE[0]
+        return None
+    return int((pl.read_parquet(paths.features, columns=["SAMPLE"])["SAMPLE"] == "train").sum())
 
 
 def _build_features(paths: Paths, clients: int, new_clients: int, seed: int = 42) -> float:
@@ -192,14 +190,15 @@ def run(args: argparse.Namespace, paths: Paths) -> dict[str, Any]:
     searches = ["default"] if getattr(args, "default_only", False) else ["default", "full"]
     baseline = getattr(args, "baseline", None)
     with tempfile.TemporaryDirectory(prefix="bench_train_") as tmp:
-        if not _features_ready(paths, getattr(args, "real_size", False)):
+        train_clients = _train_clients(paths)
+        if train_clients is None or (getattr(args, "real_size", False) and train_clients != REAL_SIZE[0]):
             clients, new = sizes(args)
             paths = Paths(data_dir=Path(tmp) / "data", cache_dir=Path(tmp) / "cache")
             log.info("bench train: generating %d + %d clients", clients, new)
             figures["build_features_seconds"] = round(_build_features(paths, clients, new), 1)
+            train_clients = _train_clients(paths)
         figures["features"] = str(paths.features)
-        sample = pl.read_parquet(paths.features, columns=["SAMPLE"])["SAMPLE"]
-        figures["train_clients"] = int((sample == "train").sum())
+        figures["train_clients"] = train_clients
         try:
             if baseline:
                 tree = _baseline_tree(baseline, Path(tmp) / "baseline")

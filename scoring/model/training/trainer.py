@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import platform
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -151,25 +152,25 @@ def _compare(fit: TrainingData, hold: TrainingData, folds: list, config: TrainCo
     """CV each family on the same folds, refit each on all fit rows, score the hold-out."""
     fitted: dict[str, tuple[CVResult, Any, float, Any]] = {}  # result, model, refit seconds, hold-out X
 
-    def refit(make: Any, X: Any) -> tuple[Any, float]:
+    def refit(fit_model: Callable[[], Any]) -> tuple[Any, float]:
+        """The refit on all fit rows, and its seconds (reported as the hold-out's fit time)."""
         t0 = time.perf_counter()
-        model = fit_sklearn(make(), X, fit.y)
+        model = fit_model()
         return model, time.perf_counter() - t0
 
     with step("train: dummy classifier"):
         dummy = cross_validate("dummy", {"strategy": "prior"},
                                sklearn_fit_predict(make_dummy, fit.X, fit.y), fit.y, folds,
                                config.cost_fn, config.cost_fp)
-        fitted["dummy"] = (dummy, *refit(make_dummy, fit.X), hold.X)
+        fitted["dummy"] = (dummy, *refit(lambda: fit_sklearn(make_dummy(), fit.X, fit.y)), hold.X)
     with step("train: logistic regression"):
         num, cats = fit.numeric_features, fit.cat_features
         view = linear_view(pd.concat([fit.X, hold.X], ignore_index=True), num, cats)
         fit_view, hold_view = view.iloc[:fit.y.size], view.iloc[fit.y.size:]
         lin = best_linear(cross_validate_linear(fit_view, fit.y, num, cats, folds, config.seed,
                                                 config.cost_fn, config.cost_fp))
-        t0 = time.perf_counter()
-        linear = fit_linear(fit_view, fit.y, num, cats, lin.params["class_weight"], config.seed)
-        fitted["logistic_regression"] = (lin, linear, time.perf_counter() - t0, hold_view)
+        fitted["logistic_regression"] = (lin, *refit(lambda: fit_linear(
+            fit_view, fit.y, num, cats, lin.params["class_weight"], config.seed)), hold_view)
     rows = QuantisedRows(fit.X, fit.y, fit.cat_features)
     with step("train: catboost search"):
         search = search_catboost(rows, config, len(folds))
@@ -177,9 +178,8 @@ def _compare(fit: TrainingData, hold: TrainingData, folds: list, config: TrainCo
         cat = winner_on_all_rows(rows, search, folds, config)
     with step("train: catboost final fit"):
         iterations = refit_iterations(cat)
-        t0 = time.perf_counter()
-        booster = rows.fit(cat.params, iterations, config.seed)
-        fitted["catboost"] = (cat, booster, time.perf_counter() - t0, hold.X)
+        booster, fit_time = refit(lambda: rows.fit(cat.params, iterations, config.seed))
+        fitted["catboost"] = (cat, booster, fit_time, hold.X)
 
     models: dict[str, Any] = {}
     for name, (res, model, fit_time, hold_X) in fitted.items():
